@@ -1,0 +1,68 @@
+"""The one interface every backend implements.
+
+A :class:`Model` has a :class:`~workbench.core.cards.ModelCard` and one required method, ``invoke``,
+which turns a :class:`~workbench.core.messages.Message` into another. ``invoke`` may be a plain function
+or a coroutine function. Plain ones that do real work (torch, MLX) set ``blocking = True`` and the engine
+runs them in a worker thread, so independent steps overlap; cheap ones run inline.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+from workbench.core.cards import ModelCard
+from workbench.core.messages import Message
+
+
+class Model:
+    card: ModelCard
+    blocking: bool = True  # run ``invoke`` in a worker thread
+
+    def invoke(self, message: Message) -> Message:  # or ``async def``
+        raise NotImplementedError
+
+    def load(self) -> None:
+        """Get ready to run (read weights, move to the device). Called once, before the first invoke."""
+
+    @property
+    def device(self) -> str:
+        return self.card.device
+
+    @property
+    def is_async(self) -> bool:
+        return inspect.iscoroutinefunction(self.invoke)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.card.name} on {self.card.backend}/{self.device}>"
+
+
+class PythonModel(Model):
+    """A plain Python callable as a model: ``fn(message) -> Message`` or ``fn(content) -> content``.
+
+    With ``raw=True`` (the default) ``fn`` receives and returns message contents, and the output is
+    wrapped in a message of the card's ``output_kind``.
+    """
+
+    def __init__(self, fn: Callable[..., Any], card: ModelCard | None = None, *,
+                 raw: bool = True, blocking: bool = False):
+        self.fn = fn
+        self.card = card or ModelCard(name=getattr(fn, "__name__", "callable"), backend="python")
+        self.raw = raw
+        self.blocking = blocking
+        if inspect.iscoroutinefunction(fn):
+            self.invoke = self._invoke_async  # type: ignore[method-assign]
+
+    def invoke(self, message: Message) -> Message:
+        return self._wrap(self.fn(message.content if self.raw else message))
+
+    async def _invoke_async(self, message: Message) -> Message:
+        return self._wrap(await self.fn(message.content if self.raw else message))
+
+    def _wrap(self, result: Any) -> Message:
+        if isinstance(result, Message):
+            return result
+        return Message(self.card.output_kind, result)
+
+    @property
+    def is_async(self) -> bool:
+        return inspect.iscoroutinefunction(self.fn)

@@ -1,0 +1,102 @@
+"""Built-in models that need no weights: a majority voter, an identity and a timed delay."""
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import Counter
+
+from workbench.backends.base import Model
+from workbench.core.cards import ModelCard
+from workbench.core.messages import JOIN_KIND, Message
+
+NUM_CLASSES = 10
+
+
+class MajorityVote(Model):
+    """Joins ``label.probs`` messages and picks the most common label.
+
+    Ties go to the label with the larger summed probability, then to the smaller label. Members whose
+    label is missing or whose probabilities are not finite numbers are left out, and the decision says so.
+    """
+
+    blocking = False
+
+    def __init__(self, card: ModelCard):
+        self.card = card
+
+    def invoke(self, message: Message) -> Message:
+        members = message.content if message.kind == JOIN_KIND else [message]
+        names = message.meta.get("from") or [f"input {i + 1}" for i in range(len(members))]
+        votes, left_out, mass = {}, [], Counter()
+        for name, member in zip(names, members):
+            label, probs = _label_and_probs(member)
+            if label is None:
+                left_out.append(name)
+                continue
+            votes[name] = label
+            mass[label] += probs[label] if probs and label < len(probs) else 0.0
+        if not votes:
+            raise ValueError(f"no usable vote: every input was left out ({', '.join(left_out)})")
+        counts = Counter(votes.values())
+        winner = min(counts, key=lambda label: (-counts[label], -mass[label], label))
+        decision = f"majority {winner}: {counts[winner]} of {len(votes)} votes"
+        if left_out:
+            decision += f"; left out {', '.join(left_out)} (no finite scores)"
+        fractions = [counts.get(c, 0) / len(votes) for c in range(NUM_CLASSES)]
+        return Message("label.probs", {"label": winner, "probs": fractions, "votes": votes},
+                       {"decision": decision})
+
+
+def _label_and_probs(message: Message) -> tuple[int | None, list[float] | None]:
+    content = message.content if isinstance(message.content, dict) else {}
+    label, probs = content.get("label"), content.get("probs")
+    if probs is not None:
+        probs = [float(p) for p in probs]
+        if not all(math.isfinite(p) for p in probs):
+            return None, None
+    if isinstance(label, int) and not isinstance(label, bool):
+        return label, probs
+    return None, None
+
+
+class Identity(Model):
+    """Passes its input on unchanged: a no-op step for demos and benchmarks."""
+
+    blocking = False
+
+    def __init__(self, card: ModelCard):
+        self.card = card
+
+    def invoke(self, message: Message) -> Message:
+        return message
+
+
+class Delay(Model):
+    """Waits ``seconds`` (without holding a thread), then passes its input on."""
+
+    def __init__(self, card: ModelCard, seconds: float):
+        if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"delay seconds must be a finite number ≥ 0, not {seconds!r}")
+        self.card, self.seconds = card, float(seconds)
+
+    async def invoke(self, message: Message) -> Message:
+        await asyncio.sleep(self.seconds)
+        return message
+
+
+def make_vote(device: str = "auto") -> MajorityVote:
+    from workbench.models import card_of
+
+    return MajorityVote(card_of("vote"))
+
+
+def make_identity(device: str = "auto") -> Identity:
+    from workbench.models import card_of
+
+    return Identity(card_of("identity"))
+
+
+def make_delay(device: str = "auto", seconds: float = 0.1) -> Delay:
+    from workbench.models import card_of
+
+    return Delay(card_of("delay"), seconds)

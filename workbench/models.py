@@ -1,0 +1,32 @@
+"""The built-in catalog: sample models that ship with the workbench, and weightless helpers."""
+from __future__ import annotations
+
+from workbench.core.cards import ModelCard
+from workbench.core.catalog import CatalogEntry
+
+DIGITS = dict(input_kind="image.digits", output_kind="label.probs", capabilities=("image.classify.digits",))
+
+BUILTIN_ENTRIES = [
+    CatalogEntry(ModelCard("digits-cnn", "torch", **DIGITS, device="auto",
+                           description="small convolutional net on 8×8 digits (torch)"),
+                 "sample_models.digits:load_cnn", requires=("torch",), extra="torch"),
+    CatalogEntry(ModelCard("digits-mlp", "mlx", **DIGITS, device="auto",
+                           description="two-layer perceptron on 8×8 digits (MLX)"),
+                 "sample_models.digits:load_mlp", requires=("mlx",), extra="mlx"),
+    CatalogEntry(ModelCard("digits-logreg", "python", **DIGITS, cost=0.2,
+                           description="logistic regression trained by scikit-learn, run in numpy"),
+                 "sample_models.digits:load_logreg"),
+    CatalogEntry(ModelCard("vote", "python", "label.probs", "label.probs", ("combine.vote",), join=True, cost=0.0,
+                           description="majority vote over the labels of its inputs"),
+                 "workbench.backends.builtin:make_vote"),
+    CatalogEntry(ModelCard("identity", "python", capabilities=("util.identity",), cost=0.0,
+                           description="passes its input on unchanged"),
+                 "workbench.backends.builtin:make_identity"),
+    CatalogEntry(ModelCard("delay", "python", capabilities=("util.delay",), cost=0.0,
+                           description="waits `seconds`, then passes its input on"),
+                 "workbench.backends.builtin:make_delay", params={"seconds": 0.1}),
+]
+
+
+def card_of(name: str) -> ModelCard:
+    return next(entry.card for entry in BUILTIN_ENTRIES if entry.name == name)
