@@ -34,6 +34,9 @@ def _summarize(message: Message) -> str:
             return f"{label} (p={float(probs[label]):.2f})"
         except (TypeError, IndexError, KeyError, ValueError):
             return str(label)
+    if message.kind == "image.digits" and "index" in message.meta:
+        label = message.meta.get("label")
+        return f"digit #{message.meta['index']}" + (f" (label {label})" if label is not None else "")
     shape = getattr(content, "shape", None)
     if shape is not None:
         return f"{message.kind} {'×'.join(map(str, shape))}"

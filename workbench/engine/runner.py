@@ -1,0 +1,259 @@
+"""The engine: runs a network on one input, step by step, and reports every step as events.
+
+Build, validate, compile, run::
+
+    engine = Engine(sinks=[store.write])
+    compiled = engine.compile(network)          # validates and loads each node's model once
+    result = await compiled.run(message)        # or: async for event in compiled.stream(message)
+
+Every node becomes one asyncio task that first awaits the tasks of the nodes feeding it, so independent
+branches overlap and a join runs exactly once, after all its inputs arrived. A failed step is recorded with
+its error; the steps it feeds are recorded as skipped; steps already finished are kept.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import time
+import uuid
+import warnings
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Iterable
+
+from workbench.backends.base import Model
+from workbench.core.messages import JOIN_KIND, Message
+from workbench.core.network import Network, Node
+from workbench.engine.events import DECISION, RUN_END, RUN_START, STEP_END, STEP_START, Event, Sink
+from workbench.errors import ModelError, WorkbenchError
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    status: str                                   # ok | failed | cancelled
+    output: Any                                   # the sink node's Message, or {node: Message} for several
+    error: str | None = None
+    steps: dict[str, Event] = field(default_factory=dict)  # the step.end event of each step
+    started: float = 0.0
+    ended: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+class Engine:
+    """Runs networks. Holds the loaded models, shared by every run, and the sinks every run reports to."""
+
+    def __init__(self, *, sinks: Iterable[Sink] = (), step_timeout: float | None = None, max_workers: int | None = None):
+        self.sinks = list(sinks)
+        self.step_timeout = step_timeout
+        self.executor = ThreadPoolExecutor(max_workers or min(8, (os.cpu_count() or 1) + 2),
+                                           thread_name_prefix="workbench-step")
+        self._models: dict[tuple, Model] = {}
+        self._load_lock = threading.Lock()
+        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def compile(self, network: Network) -> "CompiledNetwork":
+        """Validate ``network`` and load its models (cached while the network is unchanged)."""
+        cached = self._compiled.get(network)
+        if cached is not None and cached.version == network.version:
+            return cached
+        network.validate()
+        models = {node.id: self.model_for(node, network) for node in network.nodes.values()}
+        compiled = self._compiled[network] = CompiledNetwork(self, network, models)
+        return compiled
+
+    def model_for(self, node: Node, network: Network) -> Model:
+        """The loaded model of ``node``; one instance per (model, device, params), shared across runs."""
+        if node.instance is not None:
+            return _loaded(node.instance, node.id)
+        key = (node.model, node.device, json.dumps(node.params, sort_keys=True, default=str))
+        with self._load_lock:
+            if key not in self._models:
+                model = _named(node.id, lambda: network.catalog.create(node.model, node.device, node.params, node.id))
+                self._models[key] = _loaded(model, node.id)
+            return self._models[key]
+
+    async def run(self, network: Network, input: Any, **options) -> RunResult:
+        return await self.compile(network).run(input, **options)
+
+    def stream(self, network: Network, input: Any, **options) -> AsyncIterator[Event]:
+        return self.compile(network).stream(input, **options)
+
+    def run_sync(self, network: Network, input: Any, **options) -> RunResult:
+        """Run from synchronous code (not from inside a running event loop)."""
+        return asyncio.run(self.run(network, input, **options))
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _named(node_id: str, build):
+    """Call ``build``; any error becomes a ModelError naming the node."""
+    try:
+        return build()
+    except ModelError as exc:
+        if exc.node is None:
+            raise type(exc)(str(exc), node_id) from exc
+        raise
+    except WorkbenchError:
+        raise
+    except Exception as exc:
+        raise ModelError(f"{type(exc).__name__}: {exc}", node_id) from exc
+
+
+def _loaded(model: Model, node_id: str) -> Model:
+    if not getattr(model, "_workbench_loaded", False):
+        _named(node_id, model.load)
+        model._workbench_loaded = True
+    return model
+
+
+class CompiledNetwork:
+    """A validated network with its models loaded: ready to run many times."""
+
+    def __init__(self, engine: Engine, network: Network, models: dict[str, Model]):
+        self.engine, self.network, self.models = engine, network, models
+        self.version = network.version
+        self.order = network.topological_order()
+        self.feeders = {n: network.predecessors(n) for n in self.order}
+        self.templates = {(p.source, p.target): p.adapter["template"] for p in network.pathways
+                          if p.adapter and "template" in p.adapter}
+        self.outputs = network.sinks()
+        self.devices = {n: f"{m.card.backend}/{m.device}" for n, m in models.items()}
+
+    async def run(self, input: Any, *, sinks: Iterable[Sink] = (), run_id: str | None = None,
+                  meta: dict | None = None, step_timeout: float | None = None) -> RunResult:
+        """Run once on ``input`` (a Message, or a content wrapped as the first model's input kind)."""
+        run = _Run(run_id or new_run_id(), [*self.engine.sinks, *sinks],
+                   step_timeout if step_timeout is not None else self.engine.step_timeout)
+        message = input if isinstance(input, Message) else Message(self._input_kind(), input)
+        run.emit(RUN_START, input=message, data={
+            "network": self.network.name, "protocol": self.network.protocol, "meta": dict(meta or {}),
+            "nodes": {n: self.devices[n] for n in self.order},
+            "pathways": [[p.source, p.target] for p in self.network.pathways]})
+        tasks: dict[str, asyncio.Task] = {}
+        for node in self.order:
+            tasks[node] = asyncio.ensure_future(self._step(run, node, [tasks[f] for f in self.feeders[node]], message))
+        try:
+            await asyncio.wait(tasks.values())
+        except asyncio.CancelledError:
+            for task in tasks.values():
+                task.cancel()
+            await asyncio.wait(tasks.values())
+            self._finish(run, tasks, cancelled=True)
+            raise
+        return self._finish(run, tasks)
+
+    async def stream(self, input: Any, **options) -> AsyncIterator[Event]:
+        """Yield the run's events as they happen (``run`` with a queue as a sink)."""
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        task = asyncio.ensure_future(self.run(input, sinks=[queue.put_nowait, *options.pop("sinks", ())], **options))
+        task.add_done_callback(lambda _: queue.put_nowait(None))
+        try:
+            while (event := await queue.get()) is not None:
+                yield event
+        finally:
+            if not task.done():
+                task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        if not task.cancelled() and task.exception() is not None:
+            raise task.exception()
+
+    def _input_kind(self) -> str:
+        return self.network.card(self.order[0]).input_kind
+
+    async def _step(self, run: "_Run", node: str, feeders: list[asyncio.Task], run_input: Message) -> Message | None:
+        inputs = [await task for task in feeders]
+        if any(m is None for m in inputs):
+            failed = [f for f, m in zip(self.feeders[node], inputs) if m is None]
+            run.emit(STEP_END, step=node, node=node, status="skipped", error=f"no input from {', '.join(failed)}")
+            return None
+        message = self._input_for(node, inputs) if feeders else run_input
+        model, device = self.models[node], self.devices[node]
+        start = time.time()
+        run.emit(STEP_START, step=node, node=node, input=message, device=device, start=start)
+        try:
+            output = await self._invoke(model, message, run.step_timeout)
+            if not isinstance(output, Message):
+                raise TypeError(f"the model returned {type(output).__name__}, not a Message")
+        except asyncio.CancelledError:
+            run.emit(STEP_END, step=node, node=node, status="cancelled", device=device, start=start, end=time.time())
+            raise
+        except asyncio.TimeoutError:
+            run.emit(STEP_END, step=node, node=node, status="timeout", device=device, start=start, end=time.time(),
+                     error=f"StepTimeout: no answer within {run.step_timeout:g} s")
+            return None
+        except Exception as exc:
+            run.emit(STEP_END, step=node, node=node, status="failed", device=device, start=start, end=time.time(),
+                     error=f"{type(exc).__name__}: {exc}")
+            return None
+        if decision := output.meta.get("decision"):
+            run.emit(DECISION, step=node, node=node, decision=str(decision))
+        run.emit(STEP_END, step=node, node=node, status="ok", input=message, output=output, device=device,
+                 start=start, end=time.time())
+        return output
+
+    def _input_for(self, node: str, inputs: list[Message]) -> Message:
+        feeders = self.feeders[node]
+        inputs = [self._adapt(f, node, m) for f, m in zip(feeders, inputs)]
+        if len(inputs) == 1 and not self.models[node].card.join:
+            return inputs[0]
+        return Message(JOIN_KIND, inputs, {"from": list(feeders)})
+
+    def _adapt(self, source: str, target: str, message: Message) -> Message:
+        template = self.templates.get((source, target))
+        if template is None or not isinstance(message.content, str):
+            return message
+        return Message(message.kind, template.replace("{text}", message.content), dict(message.meta))
+
+    async def _invoke(self, model: Model, message: Message, timeout: float | None) -> Message:
+        if model.is_async:
+            call = model.invoke(message)
+        elif model.blocking:
+            call = asyncio.get_running_loop().run_in_executor(self.engine.executor, model.invoke, message)
+        else:
+            return model.invoke(message)  # cheap and synchronous: no timeout applies
+        return await (asyncio.wait_for(call, timeout) if timeout else call)
+
+    def _finish(self, run: "_Run", tasks: dict[str, asyncio.Task], cancelled: bool = False) -> RunResult:
+        results = {n: (t.result() if t.done() and not t.cancelled() else None) for n, t in tasks.items()}
+        outputs = {n: results[n] for n in self.outputs if results[n] is not None}
+        output = outputs.get(self.outputs[0]) if len(self.outputs) == 1 else outputs
+        failed = [e for e in run.steps.values() if e.status not in ("ok", "skipped")]
+        status = "cancelled" if cancelled else ("failed" if failed else "ok")
+        error = f"step {failed[0].step!r} {failed[0].status}: {failed[0].error}" if failed and not cancelled else None
+        end = run.emit(RUN_END, status=status, output=output, error=error, start=run.started, end=time.time())
+        return RunResult(run.id, status, output, error, run.steps, run.started, end.end)
+
+
+class _Run:
+    """The mutable state of one run: its id, event counter and sinks."""
+
+    def __init__(self, run_id: str, sinks: list[Sink], step_timeout: float | None):
+        self.id, self.sinks, self.step_timeout = run_id, sinks, step_timeout
+        self.seq = 0
+        self.steps: dict[str, Event] = {}
+        self.started = time.time()
+
+    def emit(self, kind: str, **fields) -> Event:
+        event = Event(kind, self.id, self.seq, time.time(), **fields)
+        self.seq += 1
+        if kind == STEP_END:
+            self.steps[event.step] = event
+        for sink in list(self.sinks):
+            try:
+                sink(event)
+            except Exception as exc:  # a broken sink must not take the run down; say so once
+                self.sinks.remove(sink)
+                warnings.warn(f"trace sink {sink!r} failed and was detached: {type(exc).__name__}: {exc}")
+        return event
