@@ -1,4 +1,4 @@
-"""Built-in models that need no weights: a majority voter, an identity and a timed delay."""
+"""Built-in models that need no weights: a majority voter, a gatherer, an identity and a timed delay."""
 from __future__ import annotations
 
 import asyncio
@@ -71,6 +71,19 @@ class Identity(Model):
         return message
 
 
+class Gather(Model):
+    """Joins its inputs into one list of their contents, in pathway order."""
+
+    blocking = False
+
+    def __init__(self, card: ModelCard):
+        self.card = card
+
+    def invoke(self, message: Message) -> Message:
+        members = message.content if message.kind == JOIN_KIND else [message]
+        return Message("list", [m.content for m in members], {"from": message.meta.get("from", [])})
+
+
 class Delay(Model):
     """Waits ``seconds`` (without holding a thread), then passes its input on."""
 
@@ -94,6 +107,12 @@ def make_identity(device: str = "auto") -> Identity:
     from workbench.models import card_of
 
     return Identity(card_of("identity"))
+
+
+def make_gather(device: str = "auto") -> Gather:
+    from workbench.models import card_of
+
+    return Gather(card_of("gather"))
 
 
 def make_delay(device: str = "auto", seconds: float = 0.1) -> Delay:

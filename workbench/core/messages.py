@@ -50,7 +50,9 @@ def _clip(text: str, width: int) -> str:
 
 def to_jsonable(value: Any) -> Any:
     """Plain JSON data for ``value``; non-finite floats become ``{"$float": "nan" | "inf" | "-inf"}``."""
-    if value is None or isinstance(value, (bool, int, str)):
+    if value is None or type(value) in _PLAIN:
+        return value
+    if isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else {"$float": _FLOAT_TAGS[str(value)]}
@@ -66,6 +68,7 @@ def to_jsonable(value: Any) -> Any:
     return repr(value)
 
 
+_PLAIN = {str, int, bool}
 _FLOAT_TAGS = {"nan": "nan", "inf": "inf", "-inf": "-inf"}
 _FLOAT_VALUES = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 

@@ -19,7 +19,7 @@ EVENT_TYPES = (RUN_START, STEP_START, DECISION, STEP_END, RUN_END)
 Sink = Callable[["Event"], None]
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Event:
     type: str                       # one of EVENT_TYPES
     run: str                        # the run's id

@@ -20,6 +20,7 @@ import time
 import uuid
 import warnings
 import weakref
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Iterable
@@ -130,6 +131,14 @@ class CompiledNetwork:
                           if p.adapter and "template" in p.adapter}
         self.outputs = network.sinks()
         self.devices = {n: f"{m.card.backend}/{m.device}" for n, m in models.items()}
+        self.inline = {n: not (m.is_async or m.blocking) for n, m in models.items()}
+        self.fan_out = {n: [] for n in self.order}  # node -> [(target, input slot)]
+        for target, feeders in self.feeders.items():
+            for slot, source in enumerate(feeders):
+                self.fan_out[source].append((target, slot))
+        self._run_data = {"network": network.name, "protocol": network.protocol,
+                          "nodes": {n: self.devices[n] for n in self.order},
+                          "pathways": [[p.source, p.target] for p in network.pathways]}
 
     async def run(self, input: Any, *, sinks: Iterable[Sink] = (), run_id: str | None = None,
                   meta: dict | None = None, step_timeout: float | None = None) -> RunResult:
@@ -137,22 +146,40 @@ class CompiledNetwork:
         run = _Run(run_id or new_run_id(), [*self.engine.sinks, *sinks],
                    step_timeout if step_timeout is not None else self.engine.step_timeout)
         message = input if isinstance(input, Message) else Message(self._input_kind(), input)
-        run.emit(RUN_START, input=message, data={
-            "network": self.network.name, "protocol": self.network.protocol, "meta": dict(meta or {}),
-            "nodes": {n: self.devices[n] for n in self.order},
-            "pathways": [[p.source, p.target] for p in self.network.pathways]})
-        tasks: dict[str, asyncio.Task] = {}
-        for node in self.order:
-            tasks[node] = asyncio.ensure_future(self._step(run, node, [tasks[f] for f in self.feeders[node]], message))
+        run.emit(RUN_START, input=message, data={**self._run_data, "meta": dict(meta or {})})
+        inbox = {n: [None] * len(f) for n, f in self.feeders.items()}
+        waiting = {n: len(f) for n, f in self.feeders.items()}
+        ready = deque(n for n in self.order if not self.feeders[n])
+        running: dict[asyncio.Future, str] = {}
         try:
-            await asyncio.wait(tasks.values())
+            while ready or running:
+                while ready:
+                    node = ready.popleft()
+                    step = self._step(run, node, inbox[node] if self.feeders[node] else None, message)
+                    if self.inline[node]:
+                        self._deliver(node, _finish_inline(step), inbox, waiting, ready)
+                    else:
+                        running[asyncio.ensure_future(step)] = node
+                if running:
+                    done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        self._deliver(running.pop(task), task.result(), inbox, waiting, ready)
         except asyncio.CancelledError:
-            for task in tasks.values():
+            for task in running:
                 task.cancel()
-            await asyncio.wait(tasks.values())
-            self._finish(run, tasks, cancelled=True)
+            if running:
+                await asyncio.wait(running)
+            self._finish(run, cancelled=True)
             raise
-        return self._finish(run, tasks)
+        return self._finish(run)
+
+    def _deliver(self, node: str, output: Message | None, inbox, waiting, ready) -> None:
+        """Hand ``output`` to the nodes ``node`` feeds; a node whose inputs are all in becomes ready."""
+        for target, slot in self.fan_out[node]:
+            inbox[target][slot] = (node, output)
+            waiting[target] -= 1
+            if waiting[target] == 0:
+                ready.append(target)
 
     async def stream(self, input: Any, **options) -> AsyncIterator[Event]:
         """Yield the run's events as they happen (``run`` with a queue as a sink)."""
@@ -172,13 +199,15 @@ class CompiledNetwork:
     def _input_kind(self) -> str:
         return self.network.card(self.order[0]).input_kind
 
-    async def _step(self, run: "_Run", node: str, feeders: list[asyncio.Task], run_input: Message) -> Message | None:
-        inputs = [await task for task in feeders]
-        if any(m is None for m in inputs):
-            failed = [f for f, m in zip(self.feeders[node], inputs) if m is None]
-            run.emit(STEP_END, step=node, node=node, status="skipped", error=f"no input from {', '.join(failed)}")
-            return None
-        message = self._input_for(node, inputs) if feeders else run_input
+    async def _step(self, run: "_Run", node: str, inputs: list | None, run_input: Message) -> Message | None:
+        if inputs is not None:
+            failed = [source for source, message in inputs if message is None]
+            if failed:
+                run.emit(STEP_END, step=node, node=node, status="skipped", error=f"no input from {', '.join(failed)}")
+                return None
+            message = self._input_for(node, [m for _, m in inputs])
+        else:
+            message = run_input
         model, device = self.models[node], self.devices[node]
         start = time.time()
         run.emit(STEP_START, step=node, node=node, input=message, device=device, start=start)
@@ -199,7 +228,7 @@ class CompiledNetwork:
             return None
         if decision := output.meta.get("decision"):
             run.emit(DECISION, step=node, node=node, decision=str(decision))
-        run.emit(STEP_END, step=node, node=node, status="ok", input=message, output=output, device=device,
+        run.emit(STEP_END, step=node, node=node, status="ok", output=output, device=device,
                  start=start, end=time.time())
         return output
 
@@ -222,18 +251,28 @@ class CompiledNetwork:
         elif model.blocking:
             call = asyncio.get_running_loop().run_in_executor(self.engine.executor, model.invoke, message)
         else:
-            return model.invoke(message)  # cheap and synchronous: no timeout applies
+            return model.invoke(message)  # cheap and synchronous: runs inline, no timeout applies
         return await (asyncio.wait_for(call, timeout) if timeout else call)
 
-    def _finish(self, run: "_Run", tasks: dict[str, asyncio.Task], cancelled: bool = False) -> RunResult:
-        results = {n: (t.result() if t.done() and not t.cancelled() else None) for n, t in tasks.items()}
-        outputs = {n: results[n] for n in self.outputs if results[n] is not None}
+    def _finish(self, run: "_Run", cancelled: bool = False) -> RunResult:
+        ended = {n: e for n, e in run.steps.items() if e.status == "ok"}
+        outputs = {n: ended[n].output for n in self.outputs if n in ended}
         output = outputs.get(self.outputs[0]) if len(self.outputs) == 1 else outputs
         failed = [e for e in run.steps.values() if e.status not in ("ok", "skipped")]
         status = "cancelled" if cancelled else ("failed" if failed else "ok")
         error = f"step {failed[0].step!r} {failed[0].status}: {failed[0].error}" if failed and not cancelled else None
         end = run.emit(RUN_END, status=status, output=output, error=error, start=run.started, end=time.time())
         return RunResult(run.id, status, output, error, run.steps, run.started, end.end)
+
+
+def _finish_inline(step) -> Message | None:
+    """Drive a step coroutine whose model runs inline: it completes without ever suspending."""
+    try:
+        step.send(None)
+    except StopIteration as done:
+        return done.value
+    step.close()
+    raise RuntimeError("an inline step suspended")  # cannot happen: inline models are synchronous
 
 
 class _Run:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from workbench.core.messages import message_from_jsonable, to_jsonable
+from workbench.core.messages import Message, message_from_jsonable, to_jsonable
 from workbench.engine.events import DECISION, RUN_END, RUN_START, STEP_END, Event
 from workbench.errors import RunNotFound, StoreError
 
@@ -64,33 +64,37 @@ class Store:
             self.db.executescript(SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the run store {self.path}: {exc}") from exc
-        self._in_tx = False
+        self._pending: list[tuple] = []  # event rows not yet committed
         self.interrupted = self.mark_interrupted()
 
     # ---- writing ------------------------------------------------------------------------------
     def write(self, event: Event) -> None:
-        """A sink: record ``event``; commit when a step, decision or run is complete."""
+        """A sink: record ``event``; events are held until the step, decision or run they end is complete,
+        then written in one transaction."""
+        row = (event.run, event.seq, event.type, event.step, event.node, event.status, event.time, _body(event))
         with self._lock:
-            try:
-                if not self._in_tx:
-                    self.db.execute("BEGIN")
-                    self._in_tx = True
-                if event.type == RUN_START:
-                    self._insert_run(event)
-                self.db.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?)",
-                                (event.run, event.seq, event.type, event.step, event.node, event.status,
-                                 event.time, _body(event)))
-                if event.type == RUN_END:
-                    self.db.execute("UPDATE runs SET status=?, ended=?, output=?, error=? WHERE id=?",
-                                    (event.status, event.end, _dumps(event.output), event.error, event.run))
-                if event.type in COMMIT_ON:
-                    self.db.execute("COMMIT")
-                    self._in_tx = False
-            except sqlite3.Error as exc:
-                self._rollback()
-                raise StoreError(f"cannot write run {event.run} to {self.path}: {exc}") from exc
+            self._pending.append(row)
+            if event.type in COMMIT_ON:
+                self._flush(event)
 
     __call__ = write
+
+    def _flush(self, event: Event) -> None:
+        try:
+            self.db.execute("BEGIN")
+            if event.type == RUN_START:
+                self._insert_run(event)
+            self.db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?)", self._pending)
+            if event.type == RUN_END:
+                self.db.execute("UPDATE runs SET status=?, ended=?, output=?, error=? WHERE id=?",
+                                (event.status, event.end, _dumps(event.output), event.error, event.run))
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise StoreError(f"cannot write run {event.run} to {self.path}: {exc}") from exc
+        finally:
+            self._pending.clear()
 
     def _insert_run(self, event: Event) -> None:
         data = event.data or {}
@@ -98,14 +102,6 @@ class Store:
                         (event.run, data.get("network"), data.get("protocol"), "running", event.time, None,
                          _dumps(event.input), None, None, _dumps(data.get("meta") or {}), os.getpid(),
                          socket.gethostname()))
-
-    def _rollback(self) -> None:
-        if self._in_tx:
-            try:
-                self.db.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
-            self._in_tx = False
 
     def mark_interrupted(self) -> list[str]:
         """Mark runs left ``running`` by a process that is gone as ``interrupted``; return their ids."""
@@ -162,17 +158,30 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
-            self._rollback()
             self.db.close()
 
 
 def _dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(to_jsonable(value), ensure_ascii=False, allow_nan=False)
+    """JSON text; the C encoder handles the common case, the tagging walk only the non-finite floats."""
+    if value is None:
+        return None
+    try:
+        return _ENCODER.encode(value)
+    except ValueError:  # NaN or infinity somewhere
+        return json.dumps(to_jsonable(value), ensure_ascii=False, allow_nan=False)
+
+
+def _encode_other(value: Any) -> Any:
+    if isinstance(value, Message):
+        return {"kind": value.kind, "content": value.content, "meta": value.meta}
+    return to_jsonable(value)
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_encode_other)
 
 
 def _body(event: Event) -> str:
-    body = {name: getattr(event, name) for name in BODY_FIELDS if getattr(event, name) is not None}
-    return json.dumps(to_jsonable(body), ensure_ascii=False, allow_nan=False)
+    return _dumps({name: getattr(event, name) for name in BODY_FIELDS if getattr(event, name) is not None})
 
 
 def _loads(text: str | None) -> Any:
