@@ -186,17 +186,18 @@ def runs_list(limit, network, status, as_json):
 def runs_show(run_id, as_json):
     """Show one run (an id or its unique prefix) step by step."""
     from workbench.console import ms, summary, table, when
-    from workbench.engine.events import DECISION, STEP_END
+    from workbench.engine.events import DECISION, STEP_END, STEP_START
 
     store = _store()
     record, events = store.run(run_id), store.events(run_id)
     steps = [e for e in events if e.type in (STEP_END, DECISION)]
+    inputs = {e.step: e.input for e in events if e.type == STEP_START}
     if as_json:
         return _dump({"run": record.to_dict(), "events": [e.to_dict() for e in events]})
     click.echo(f"run {record.id}  {record.network} · {record.protocol} · {record.status}  started {when(record.started)}"
                + (f"  ({ms(record.ended - record.started)})" if record.ended else ""))
     click.echo(f"input: {summary(record.input, 80)}\n")
-    click.echo(table([[e.step, e.status or "decision", e.device or "", ms(e.seconds), summary(e.input, 28),
+    click.echo(table([[e.step, e.status or "decision", e.device or "", ms(e.seconds), summary(inputs.get(e.step), 28),
                        e.decision or (summary(e.output, 40) if e.status == "ok" else e.error or "")] for e in steps],
                      ["step", "status", "device", "time", "input", "output / decision / error"]))
     click.echo(f"\nresult: {summary(record.output, 80) or '-'}" + (f"\nerror: {record.error}" if record.error else ""))

@@ -65,7 +65,7 @@ def table(rows: list[list[str]], header: list[str], right: set[int] = frozenset(
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     def line(row):
         return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
-    return "\n".join([click.style(line(header), bold=True), *(line(r).rstrip() for r in rows)])
+    return "\n".join([click.style(line(header).rstrip(), bold=True), *(line(r).rstrip() for r in rows)])
 
 
 def when(timestamp: float | None) -> str:
