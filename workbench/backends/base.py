@@ -4,6 +4,11 @@ A :class:`Model` has a :class:`~workbench.core.cards.ModelCard` and one required
 which turns a :class:`~workbench.core.messages.Message` into another. ``invoke`` may be a plain function
 or a coroutine function. Plain ones that do real work (torch, MLX) set ``blocking = True`` and the engine
 runs them in a worker thread, so independent steps overlap; cheap ones run inline.
+
+A model that produces text piece by piece may also define ``stream(message)``: a generator (run in a
+worker thread) or an async generator that yields text pieces and may ``return`` the final Message (else
+the engine joins the pieces into one). The engine prefers ``stream`` when it is there, reports every piece
+as a ``step.token`` event, and stops asking for pieces as soon as the step is cancelled or times out.
 """
 from __future__ import annotations
 
@@ -20,6 +25,8 @@ class Model:
 
     def invoke(self, message: Message) -> Message:  # or ``async def``
         raise NotImplementedError
+
+    stream = None  # optional: see the module docstring
 
     def load(self) -> None:
         """Get ready to run (read weights, move to the device). Called once, before the first invoke."""

@@ -4,6 +4,7 @@ One record type, :class:`Event`, with a ``type``:
 
 - ``run.start``  ``data`` = {network, protocol, nodes, pathways, meta}; ``input`` = the run's input
 - ``step.start`` a node began; ``input`` = what it received, ``device`` = where it runs
+- ``step.token`` a piece of a streamed output (text), in ``output``; not committed on its own
 - ``decision``   a protocol choice made in a step (a vote, a route, an escalation); ``decision`` says it
 - ``step.end``   ``status`` is ok | failed | skipped | cancelled | timeout; ``output`` or ``error``
 - ``run.end``    ``status`` is ok | failed | cancelled | interrupted; ``output`` = the result
@@ -13,8 +14,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
-RUN_START, STEP_START, DECISION, STEP_END, RUN_END = "run.start", "step.start", "decision", "step.end", "run.end"
-EVENT_TYPES = (RUN_START, STEP_START, DECISION, STEP_END, RUN_END)
+RUN_START, STEP_START, STEP_TOKEN, DECISION, STEP_END, RUN_END = (
+    "run.start", "step.start", "step.token", "decision", "step.end", "run.end")
+EVENT_TYPES = (RUN_START, STEP_START, STEP_TOKEN, DECISION, STEP_END, RUN_END)
 
 Sink = Callable[["Event"], None]
 

@@ -13,6 +13,7 @@ its error; the steps it feeds are recorded as skipped; steps already finished ar
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import threading
@@ -28,7 +29,7 @@ from typing import Any, AsyncIterator, Iterable
 from workbench.backends.base import Model
 from workbench.core.messages import JOIN_KIND, Message
 from workbench.core.network import Network, Node
-from workbench.engine.events import DECISION, RUN_END, RUN_START, STEP_END, STEP_START, Event, Sink
+from workbench.engine.events import DECISION, RUN_END, RUN_START, STEP_END, STEP_START, STEP_TOKEN, Event, Sink
 from workbench.errors import ModelError, WorkbenchError
 
 
@@ -212,7 +213,10 @@ class CompiledNetwork:
         start = time.time()
         run.emit(STEP_START, step=node, node=node, input=message, device=device, start=start)
         try:
-            output = await self._invoke(model, message, run.step_timeout)
+            if model.stream is not None:
+                output = await self._stream(run, node, model, message)
+            else:
+                output = await self._invoke(model, message, run.step_timeout)
             if not isinstance(output, Message):
                 raise TypeError(f"the model returned {type(output).__name__}, not a Message")
         except asyncio.CancelledError:
@@ -254,6 +258,31 @@ class CompiledNetwork:
             return model.invoke(message)  # cheap and synchronous: runs inline, no timeout applies
         return await (asyncio.wait_for(call, timeout) if timeout else call)
 
+    async def _stream(self, run: "_Run", node: str, model: Model, message: Message) -> Message:
+        """Run a streaming model, one ``step.token`` event per piece; stop within one piece when cancelled."""
+        pieces: list[str] = []
+        open_ = [True]  # pieces queued by the thread after the step ended are dropped
+
+        def token(piece: str) -> None:
+            if open_[0]:
+                pieces.append(piece)
+                run.emit(STEP_TOKEN, step=node, node=node, output=piece)
+
+        if inspect.isasyncgenfunction(model.stream):
+            async def consume():
+                stream = model.stream(message)
+                async for piece in stream:
+                    token(piece)
+                return None
+            call = consume()
+        else:
+            call = _pull_in_thread(model.stream(message), token, self.engine.executor)
+        try:
+            final = await (asyncio.wait_for(call, run.step_timeout) if run.step_timeout else call)
+        finally:
+            open_[0] = False
+        return final if isinstance(final, Message) else Message(model.card.output_kind, "".join(pieces))
+
     def _finish(self, run: "_Run", cancelled: bool = False) -> RunResult:
         ended = {n: e for n, e in run.steps.items() if e.status == "ok"}
         outputs = {n: ended[n].output for n in self.outputs if n in ended}
@@ -263,6 +292,31 @@ class CompiledNetwork:
         error = f"step {failed[0].step!r} {failed[0].status}: {failed[0].error}" if failed and not cancelled else None
         end = run.emit(RUN_END, status=status, output=output, error=error, start=run.started, end=time.time())
         return RunResult(run.id, status, output, error, run.steps, run.started, end.end)
+
+
+async def _pull_in_thread(generator, on_piece, executor) -> Any:
+    """Drain a blocking generator on a worker thread, handing each piece to ``on_piece`` on the event loop.
+
+    Returns the generator's return value. Cancelling the awaiting task stops the thread before its next piece.
+    """
+    loop, stop = asyncio.get_running_loop(), threading.Event()
+
+    def drain():
+        try:
+            while not stop.is_set():
+                piece = next(generator)
+                loop.call_soon_threadsafe(on_piece, piece)
+        except StopIteration as done:
+            return done.value
+        finally:
+            generator.close()
+        return None
+
+    try:
+        return await loop.run_in_executor(executor, drain)
+    except BaseException:
+        stop.set()
+        raise
 
 
 def _finish_inline(step) -> Message | None:
