@@ -1,4 +1,4 @@
-"""Built-in models that need no weights: a majority voter, a gatherer, an identity and a timed delay."""
+"""Built-in models that need no weights: a majority voter, a gatherer, a merge, an identity and a timed delay."""
 from __future__ import annotations
 
 import asyncio
@@ -84,6 +84,24 @@ class Gather(Model):
         return Message("list", [m.content for m in members], {"from": message.meta.get("from", [])})
 
 
+class Merge(Model):
+    """Joins alternative branches (after a router): passes on the first input that arrived, in pathway order."""
+
+    blocking = False
+
+    def __init__(self, card: ModelCard):
+        self.card = card
+
+    def invoke(self, message: Message) -> Message:
+        if message.kind != JOIN_KIND:
+            return message
+        first, sources = message.content[0], message.meta.get("from", [])
+        if len(message.content) > 1:
+            return Message(first.kind, first.content, {**first.meta, "decision": f"merged: kept {sources[0]}, "
+                                                                                 f"dropped {', '.join(sources[1:])}"})
+        return first
+
+
 class Delay(Model):
     """Waits ``seconds`` (without holding a thread), then passes its input on."""
 
@@ -113,6 +131,12 @@ def make_gather(device: str = "auto") -> Gather:
     from workbench.models import card_of
 
     return Gather(card_of("gather"))
+
+
+def make_merge(device: str = "auto") -> Merge:
+    from workbench.models import card_of
+
+    return Merge(card_of("merge"))
 
 
 def make_delay(device: str = "auto", seconds: float = 0.1) -> Delay:

@@ -33,6 +33,9 @@ from workbench.engine.events import DECISION, RUN_END, RUN_START, STEP_END, STEP
 from workbench.errors import ModelError, WorkbenchError
 
 
+NOT_ROUTED = "not routed"  # what a node receives on a pathway its feeder did not route to
+
+
 def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
 
@@ -175,9 +178,14 @@ class CompiledNetwork:
         return self._finish(run)
 
     def _deliver(self, node: str, output: Message | None, inbox, waiting, ready) -> None:
-        """Hand ``output`` to the nodes ``node`` feeds; a node whose inputs are all in becomes ready."""
+        """Hand ``output`` to the nodes ``node`` feeds; a node whose inputs are all in becomes ready.
+
+        An output whose meta has ``route`` (a list of node ids) goes only to those; the others get NOT_ROUTED.
+        """
+        route = output.meta.get("route") if isinstance(output, Message) else None
         for target, slot in self.fan_out[node]:
-            inbox[target][slot] = (node, output)
+            delivered = NOT_ROUTED if route is not None and target not in route else output
+            inbox[target][slot] = (node, delivered)
             waiting[target] -= 1
             if waiting[target] == 0:
                 ready.append(target)
@@ -202,11 +210,15 @@ class CompiledNetwork:
 
     async def _step(self, run: "_Run", node: str, inputs: list | None, run_input: Message) -> Message | None:
         if inputs is not None:
-            failed = [source for source, message in inputs if message is None]
+            routed = [(source, m) for source, m in inputs if m is not NOT_ROUTED]
+            if not routed:
+                run.emit(STEP_END, step=node, node=node, status="skipped", error="not routed here")
+                return NOT_ROUTED
+            failed = [source for source, m in routed if m is None]
             if failed:
                 run.emit(STEP_END, step=node, node=node, status="skipped", error=f"no input from {', '.join(failed)}")
                 return None
-            message = self._input_for(node, [m for _, m in inputs])
+            message = self._input_for(node, routed)
         else:
             message = run_input
         model, device = self.models[node], self.devices[node]
@@ -236,12 +248,12 @@ class CompiledNetwork:
                  start=start, end=time.time())
         return output
 
-    def _input_for(self, node: str, inputs: list[Message]) -> Message:
-        feeders = self.feeders[node]
-        inputs = [self._adapt(f, node, m) for f, m in zip(feeders, inputs)]
-        if len(inputs) == 1 and not self.models[node].card.join:
-            return inputs[0]
-        return Message(JOIN_KIND, inputs, {"from": list(feeders)})
+    def _input_for(self, node: str, inputs: list[tuple[str, Message]]) -> Message:
+        """The step's input: the one message fed to it, or a join message bundling all, in pathway order."""
+        messages = [self._adapt(source, node, m) for source, m in inputs]
+        if len(messages) == 1 and not self.models[node].card.join:
+            return messages[0]
+        return Message(JOIN_KIND, messages, {"from": [source for source, _ in inputs]})
 
     def _adapt(self, source: str, target: str, message: Message) -> Message:
         template = self.templates.get((source, target))
