@@ -5,20 +5,24 @@ from workbench.core.cards import ModelCard
 from workbench.core.catalog import CatalogEntry
 
 DIGITS = dict(input_kind="image.digits", output_kind="label.probs", capabilities=("image.classify.digits",))
+# Digit classifiers' cost: thousands of multiply-adds per image (CNN: 9.2k + 73.7k conv, 1.3k linear).
 
 BUILTIN_ENTRIES = [
-    CatalogEntry(ModelCard("digits-cnn", "torch", **DIGITS, device="auto",
+    CatalogEntry(ModelCard("digits-cnn", "torch", **DIGITS, device="auto", cost=84.2,
                            description="small convolutional net on 8×8 digits (torch)"),
                  "sample_models.digits:load_cnn", requires=("torch",), extra="torch"),
-    CatalogEntry(ModelCard("digits-mlp", "mlx", **DIGITS, device="auto",
+    CatalogEntry(ModelCard("digits-mlp", "mlx", **DIGITS, device="auto", cost=4.7,
                            description="two-layer perceptron on 8×8 digits (MLX)"),
                  "sample_models.digits:load_mlp", requires=("mlx",), extra="mlx"),
-    CatalogEntry(ModelCard("digits-logreg", "python", **DIGITS, cost=0.2,
+    CatalogEntry(ModelCard("digits-logreg", "python", **DIGITS, cost=0.64,
                            description="logistic regression trained by scikit-learn, run in numpy"),
                  "sample_models.digits:load_logreg"),
     CatalogEntry(ModelCard("vote", "python", "label.probs", "label.probs", ("combine.vote",), join=True, cost=0.0,
                            description="majority vote over the labels of its inputs"),
                  "workbench.backends.builtin:make_vote"),
+    CatalogEntry(ModelCard("soft-vote", "python", "label.probs", "label.probs", ("combine.vote", "combine.soft-vote"),
+                           join=True, cost=0.0, description="averages the probabilities of its inputs, optionally weighted"),
+                 "workbench.backends.builtin:make_soft_vote", params={"weights": None}),
     CatalogEntry(ModelCard("gather", "python", output_kind="list", capabilities=("combine.gather",), join=True,
                            cost=0.0, description="joins its inputs into one list, in pathway order"),
                  "workbench.backends.builtin:make_gather"),

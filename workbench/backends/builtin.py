@@ -1,4 +1,4 @@
-"""Built-in models that need no weights: a majority voter, a gatherer, a merge, an identity and a timed delay."""
+"""Built-in models that need no trained weights: a majority voter, a soft voter, a gatherer, a merge, an identity and a timed delay."""
 from __future__ import annotations
 
 import asyncio
@@ -45,6 +45,51 @@ class MajorityVote(Model):
         fractions = [counts.get(c, 0) / len(votes) for c in range(NUM_CLASSES)]
         return Message("label.probs", {"label": winner, "probs": fractions, "votes": votes},
                        {"decision": decision})
+
+
+class SoftVote(Model):
+    """Joins ``label.probs`` messages by averaging their probabilities, optionally weighted per input.
+
+    ``weights`` maps feeder node ids to weights (default 1). An input whose probabilities are missing or
+    not all finite numbers is left out, and the decision says so.
+    """
+
+    blocking = False
+
+    def __init__(self, card: ModelCard, weights: dict | None = None):
+        self.card, self.weights = card, _check_weights(weights or {})
+
+    def invoke(self, message: Message) -> Message:
+        members = message.content if message.kind == JOIN_KIND else [message]
+        names = message.meta.get("from") or [f"input {i + 1}" for i in range(len(members))]
+        total, weight_sum, used, left_out = [0.0] * NUM_CLASSES, 0.0, [], []
+        for name, member in zip(names, members):
+            _, probs = _label_and_probs(member)
+            weight = self.weights.get(name, 1.0)
+            if probs is None or len(probs) != NUM_CLASSES:
+                left_out.append(name)
+                continue
+            total = [t + weight * p for t, p in zip(total, probs)]
+            weight_sum, used = weight_sum + weight, used + [name]
+        if not used or weight_sum <= 0:
+            raise ValueError(f"no usable scores: every input was left out ({', '.join(left_out)})")
+        probs = [t / weight_sum for t in total]
+        winner = max(range(NUM_CLASSES), key=lambda c: (probs[c], -c))
+        decision = f"soft vote {winner}: mean p={probs[winner]:.2f} over {len(used)} inputs"
+        if self.weights:
+            decision += " (weighted " + ", ".join(f"{n}×{self.weights.get(n, 1.0):g}" for n in used) + ")"
+        if left_out:
+            decision += f"; left out {', '.join(left_out)} (no finite scores)"
+        return Message("label.probs", {"label": winner, "probs": probs}, {"decision": decision})
+
+
+def _check_weights(weights: dict) -> dict:
+    if not isinstance(weights, dict):
+        raise ValueError(f"weights must map node ids to numbers, not {weights!r}")
+    for name, weight in weights.items():
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
+            raise ValueError(f"weight of {name!r} must be a finite number ≥ 0, not {weight!r}")
+    return {str(k): float(v) for k, v in weights.items()}
 
 
 def _label_and_probs(message: Message) -> tuple[int | None, list[float] | None]:
@@ -125,6 +170,12 @@ def make_identity(device: str = "auto") -> Identity:
     from workbench.models import card_of
 
     return Identity(card_of("identity"))
+
+
+def make_soft_vote(device: str = "auto", weights: dict | None = None) -> SoftVote:
+    from workbench.models import card_of
+
+    return SoftVote(card_of("soft-vote"), weights)
 
 
 def make_gather(device: str = "auto") -> Gather:

@@ -24,11 +24,12 @@ import yaml
 
 from workbench.core.catalog import Catalog
 from workbench.core.network import Network, Node, Pathway
+from workbench.core.protocols import protocol_rules
 from workbench.errors import NetworkError, NetworkFileError, UnknownModel
 
 SCHEMA = "workbench.network/1"
-NETWORK_FIELDS = {"schema": True, "name": True, "description": False, "protocol": False, "dataset": False,
-                  "nodes": True, "pathways": False}
+NETWORK_FIELDS = {"schema": True, "name": True, "description": False, "protocol": False, "options": False,
+                  "dataset": False, "nodes": True, "pathways": False}
 NODE_FIELDS = {"id": True, "model": True, "name": False, "device": False, "params": False, "position": False}
 PATHWAY_FIELDS = {"from": True, "to": True, "adapter": False}
 
@@ -53,6 +54,10 @@ def network_to_dict(network: Network) -> dict[str, Any]:
     if network.description:
         data["description"] = network.description
     data["protocol"] = network.protocol
+    defaults = protocol_rules(network.protocol).options
+    options = {k: v for k, v in network.options.items() if defaults.get(k, object()) != v}
+    if options:
+        data["options"] = options
     if network.dataset:
         data["dataset"] = network.dataset
     data["nodes"] = nodes
@@ -148,12 +153,15 @@ class _Reader:
         data = self.fields(data, [], NETWORK_FIELDS, "a network")
         if data["schema"] != SCHEMA:
             raise self.fail(["schema"], f"unsupported schema {data['schema']!r}; expected {SCHEMA!r}")
+        options = data.get("options") or {}
+        if not isinstance(options, dict):
+            raise self.fail(["options"], f"expected options as a mapping, found {_kind(options)}")
         try:
             network = Network(self.text_field(data["name"], ["name"], "the network name"),
                               protocol=data.get("protocol", "graph"), description=str(data.get("description", "")),
-                              dataset=data.get("dataset"), catalog=self.catalog)
+                              dataset=data.get("dataset"), options=options, catalog=self.catalog)
         except NetworkError as exc:
-            raise self.fail(["protocol"], str(exc)) from None
+            raise self.fail(["options" if options and "option" in str(exc) else "protocol"], str(exc)) from None
         nodes = data["nodes"]
         if not isinstance(nodes, list):
             raise self.fail(["nodes"], f"expected a list of nodes, found {_kind(nodes)}")

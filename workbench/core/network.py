@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.core.cards import ModelCard, kinds_compatible
 from workbench.core.catalog import Catalog, default_catalog
-from workbench.core.protocols import protocol_rules
+from workbench.core.protocols import check_options, protocol_rules
 from workbench.errors import (CycleNotAllowed, DuplicateNode, DuplicatePathway, IncompatibleKinds,
                               NetworkError, PathwayError, SelfLoop, UnknownNode)
 
@@ -49,8 +49,8 @@ class Pathway:
 
 class Network:
     def __init__(self, name: str = "network", protocol: str = "graph", *, description: str = "",
-                 dataset: str | None = None, catalog: Catalog | None = None):
-        protocol_rules(protocol)  # refuse unknown protocols early
+                 dataset: str | None = None, options: dict | None = None, catalog: Catalog | None = None):
+        self.options = check_options(protocol, dict(options or {}))  # refuses unknown protocols and options
         self.name, self.protocol, self.description, self.dataset = name, protocol, description, dataset
         self.catalog = catalog or default_catalog()
         self.nodes: dict[str, Node] = {}
@@ -121,13 +121,13 @@ class Network:
             raise DuplicatePathway(source, target)
         self._check_adapter(pathway)
         out_card, in_card = self.card(source), self.card(target)
-        if not kinds_compatible(out_card.output_kind, in_card.input_kind):
+        rules = protocol_rules(self.protocol)
+        if rules.carries_data and not kinds_compatible(out_card.output_kind, in_card.input_kind):
             raise IncompatibleKinds(source, target, f"{source!r} produces {out_card.output_kind!r} but "
                                                     f"{target!r} takes {in_card.input_kind!r}")
         feeding = self.predecessors(target)
-        if feeding and not in_card.join:
+        if rules.carries_data and feeding and not in_card.join:
             raise PathwayError(source, target, f"{target!r} takes one input and is already fed by {feeding[0]!r}")
-        rules = protocol_rules(self.protocol)
         if not rules.allows_cycles and (path := self._path(target, source)):
             raise CycleNotAllowed(source, target, [source, *path], self.protocol)
         rules.check_pathway(self, source, target)

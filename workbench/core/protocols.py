@@ -1,11 +1,16 @@
-"""Protocol rules: the shapes of network each protocol can run.
+"""Protocol rules: the shapes of network each protocol can run, and who runs it.
 
-Only the rules live here (pure data and checks); the engine runs them. ``check_pathway`` refuses an edit
-as it happens, ``validate`` checks a whole network before a run.
+Only the rules live here (pure data and checks). ``check_pathway`` refuses an edit as it happens,
+``validate`` checks a whole network before a run, ``options`` lists the protocol's settings and their
+defaults. ``executor`` names (``"module:function"``, imported only when a run needs it) the coroutine
+that runs the protocol; None means the engine's dataflow over the drawn graph. Protocols whose pathways
+show an order rather than carry data (a cascade's escalation order) set ``carries_data=False``, so
+pathways between models of different kinds are allowed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from workbench.errors import NetworkError, PathwayError
@@ -19,6 +24,9 @@ class ProtocolRules:
     name: str
     description: str
     allows_cycles: bool = False
+    carries_data: bool = True
+    options: dict = field(default_factory=dict)
+    executor: str | None = None
     check_pathway: Callable[["Network", str, str], None] = lambda network, source, target: None
     validate: Callable[["Network"], None] = lambda network: None
 
@@ -55,10 +63,37 @@ PROTOCOLS: dict[str, ProtocolRules] = {
                       check_pathway=_pipeline_pathway, validate=_pipeline_validate),
         ProtocolRules("fanout", "fan-out/join: the input goes to every branch, one node joins them",
                       validate=_single_sink("fanout")),
-        ProtocolRules("vote", "majority vote: every member answers, a voter picks the most common answer",
+        ProtocolRules("vote", "vote: every member answers, a voter (majority or soft) combines the answers",
                       validate=_single_sink("vote")),
+        ProtocolRules("cascade", "cascade: the cheapest model first, escalating while confidence is low",
+                      carries_data=False, options={"threshold": 0.6}, executor="workbench.engine.protocols.cascade:execute",
+                      check_pathway=_pipeline_pathway, validate=_pipeline_validate),
     ]
 }
+
+
+def register_protocol(rules: ProtocolRules) -> ProtocolRules:
+    PROTOCOLS[rules.name] = rules
+    return rules
+
+
+def protocol_executor(name: str):
+    """The coroutine function that runs protocol ``name``, or None for the dataflow over the drawn graph."""
+    path = protocol_rules(name).executor
+    if path is None:
+        return None
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def check_options(name: str, options: dict) -> dict:
+    """``options`` merged over the protocol's defaults; unknown names are refused."""
+    rules = protocol_rules(name)
+    unknown = set(options) - set(rules.options)
+    if unknown:
+        accepted = ", ".join(rules.options) or "none"
+        raise NetworkError(f"protocol {name!r} has no option {', '.join(sorted(unknown))}; options: {accepted}")
+    return {**rules.options, **options}
 
 
 def protocol_rules(name: str) -> ProtocolRules:

@@ -29,10 +29,12 @@ from typing import Any, AsyncIterator, Iterable
 from workbench.backends.base import Model
 from workbench.core.messages import JOIN_KIND, Message
 from workbench.core.network import Network, Node
+from workbench.core.protocols import protocol_executor
 from workbench.engine.events import DECISION, RUN_END, RUN_START, STEP_END, STEP_START, STEP_TOKEN, Event, Sink
 from workbench.errors import ModelError, WorkbenchError
 
 
+_DATAFLOW = object()  # _finish's marker: outputs come from the graph's sinks
 NOT_ROUTED = "not routed"  # what a node receives on a pathway its feeder did not route to
 
 
@@ -140,6 +142,7 @@ class CompiledNetwork:
         for target, feeders in self.feeders.items():
             for slot, source in enumerate(feeders):
                 self.fan_out[source].append((target, slot))
+        self.executor = protocol_executor(network.protocol)
         self._run_data = {"network": network.name, "protocol": network.protocol,
                           "nodes": {n: self.devices[n] for n in self.order},
                           "pathways": [[p.source, p.target] for p in network.pathways]}
@@ -151,6 +154,21 @@ class CompiledNetwork:
                    step_timeout if step_timeout is not None else self.engine.step_timeout)
         message = input if isinstance(input, Message) else Message(self._input_kind(), input)
         run.emit(RUN_START, input=message, data={**self._run_data, "meta": dict(meta or {})})
+        if self.executor is None:
+            return await self._dataflow(run, message)
+        from workbench.engine.context import RunContext
+
+        try:
+            output = await self.executor(RunContext(self, run, message))
+        except asyncio.CancelledError:
+            self._finish(run, cancelled=True)
+            raise
+        except Exception as exc:  # a protocol's own failure ends the run, with every step so far kept
+            return self._finish(run, error=f"protocol {self.network.protocol!r} failed: {type(exc).__name__}: {exc}")
+        return self._finish(run, output=output)
+
+    async def _dataflow(self, run: "_Run", message: Message) -> RunResult:
+        """The drawn graph: every node runs once all its feeders are done; cheap models inline."""
         inbox = {n: [None] * len(f) for n, f in self.feeders.items()}
         waiting = {n: len(f) for n, f in self.feeders.items()}
         ready = deque(n for n in self.order if not self.feeders[n])
@@ -159,7 +177,7 @@ class CompiledNetwork:
             while ready or running:
                 while ready:
                     node = ready.popleft()
-                    step = self._step(run, node, inbox[node] if self.feeders[node] else None, message)
+                    step = self._dataflow_step(run, node, inbox[node] if self.feeders[node] else None, message)
                     if self.inline[node]:
                         self._deliver(node, _finish_inline(step), inbox, waiting, ready)
                     else:
@@ -208,7 +226,7 @@ class CompiledNetwork:
     def _input_kind(self) -> str:
         return self.network.card(self.order[0]).input_kind
 
-    async def _step(self, run: "_Run", node: str, inputs: list | None, run_input: Message) -> Message | None:
+    async def _dataflow_step(self, run: "_Run", node: str, inputs: list | None, run_input: Message) -> Message | None:
         if inputs is not None:
             routed = [(source, m) for source, m in inputs if m is not NOT_ROUTED]
             if not routed:
@@ -221,30 +239,35 @@ class CompiledNetwork:
             message = self._input_for(node, routed)
         else:
             message = run_input
+        return await self.call(run, node, message)
+
+    async def call(self, run: "_Run", node: str, message: Message, step: str | None = None) -> Message | None:
+        """Invoke ``node`` on ``message`` as one traced step; None if it failed (the trace says why)."""
         model, device = self.models[node], self.devices[node]
+        step = step or node
         start = time.time()
-        run.emit(STEP_START, step=node, node=node, input=message, device=device, start=start)
+        run.emit(STEP_START, step=step, node=node, input=message, device=device, start=start)
         try:
             if model.stream is not None:
-                output = await self._stream(run, node, model, message)
+                output = await self._stream(run, step, node, model, message)
             else:
                 output = await self._invoke(model, message, run.step_timeout)
             if not isinstance(output, Message):
                 raise TypeError(f"the model returned {type(output).__name__}, not a Message")
         except asyncio.CancelledError:
-            run.emit(STEP_END, step=node, node=node, status="cancelled", device=device, start=start, end=time.time())
+            run.emit(STEP_END, step=step, node=node, status="cancelled", device=device, start=start, end=time.time())
             raise
         except asyncio.TimeoutError:
-            run.emit(STEP_END, step=node, node=node, status="timeout", device=device, start=start, end=time.time(),
+            run.emit(STEP_END, step=step, node=node, status="timeout", device=device, start=start, end=time.time(),
                      error=f"StepTimeout: no answer within {run.step_timeout:g} s")
             return None
         except Exception as exc:
-            run.emit(STEP_END, step=node, node=node, status="failed", device=device, start=start, end=time.time(),
+            run.emit(STEP_END, step=step, node=node, status="failed", device=device, start=start, end=time.time(),
                      error=f"{type(exc).__name__}: {exc}")
             return None
         if decision := output.meta.get("decision"):
-            run.emit(DECISION, step=node, node=node, decision=str(decision))
-        run.emit(STEP_END, step=node, node=node, status="ok", output=output, device=device,
+            run.emit(DECISION, step=step, node=node, decision=str(decision))
+        run.emit(STEP_END, step=step, node=node, status="ok", output=output, device=device,
                  start=start, end=time.time())
         return output
 
@@ -270,7 +293,7 @@ class CompiledNetwork:
             return model.invoke(message)  # cheap and synchronous: runs inline, no timeout applies
         return await (asyncio.wait_for(call, timeout) if timeout else call)
 
-    async def _stream(self, run: "_Run", node: str, model: Model, message: Message) -> Message:
+    async def _stream(self, run: "_Run", step: str, node: str, model: Model, message: Message) -> Message:
         """Run a streaming model, one ``step.token`` event per piece; stop within one piece when cancelled."""
         pieces: list[str] = []
         open_ = [True]  # pieces queued by the thread after the step ended are dropped
@@ -278,7 +301,7 @@ class CompiledNetwork:
         def token(piece: str) -> None:
             if open_[0]:
                 pieces.append(piece)
-                run.emit(STEP_TOKEN, step=node, node=node, output=piece)
+                run.emit(STEP_TOKEN, step=step, node=node, output=piece)
 
         if inspect.isasyncgenfunction(model.stream):
             async def consume():
@@ -295,15 +318,20 @@ class CompiledNetwork:
             open_[0] = False
         return final if isinstance(final, Message) else Message(model.card.output_kind, "".join(pieces))
 
-    def _finish(self, run: "_Run", cancelled: bool = False) -> RunResult:
-        ended = {n: e for n, e in run.steps.items() if e.status == "ok"}
-        outputs = {n: ended[n].output for n in self.outputs if n in ended}
-        output = outputs.get(self.outputs[0]) if len(self.outputs) == 1 else outputs
+    def _finish(self, run: "_Run", cancelled: bool = False, output: Any = _DATAFLOW, error: str | None = None) -> RunResult:
         failed = [e for e in run.steps.values() if e.status not in ("ok", "skipped")]
-        status = "cancelled" if cancelled else ("failed" if failed else "ok")
-        error = f"step {failed[0].step!r} {failed[0].status}: {failed[0].error}" if failed and not cancelled else None
-        end = run.emit(RUN_END, status=status, output=output, error=error, start=run.started, end=time.time())
-        return RunResult(run.id, status, output, error, run.steps, run.started, end.end)
+        if output is _DATAFLOW:  # the drawn graph: the sinks' outputs; any failed step fails the run
+            ended = {n: e for n, e in run.steps.items() if e.status == "ok"}
+            outputs = {n: ended[n].output for n in self.outputs if n in ended}
+            output = outputs.get(self.outputs[0]) if len(self.outputs) == 1 else outputs
+            if failed and not error:
+                error = f"step {failed[0].step!r} {failed[0].status}: {failed[0].error}"
+        elif output is None and not error:  # a protocol that produced nothing
+            error = f"step {failed[0].step!r} {failed[0].status}: {failed[0].error}" if failed else "no output"
+        status = "cancelled" if cancelled else ("failed" if error else "ok")
+        end = run.emit(RUN_END, status=status, output=output, error=None if cancelled else error,
+                       start=run.started, end=time.time())
+        return RunResult(run.id, status, output, end.error, run.steps, run.started, end.end)
 
 
 async def _pull_in_thread(generator, on_piece, executor) -> Any:
