@@ -105,6 +105,52 @@ def _run_dataset(engine, net, limit, concurrency, as_json):
                      ["node", "kind", "model", "device", "accuracy", "correct"], right={4, 5}))
 
 
+@cli.command("eval")
+@click.argument("network")
+@click.option("--dataset", help="Data set to measure on (default: the one the network names).")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the first N examples.")
+@click.option("--threshold", default=0.6, show_default=True, type=click.FloatRange(0, 1),
+              help="Confidence threshold of the cascade variant.")
+@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+@_fail_cleanly
+def eval_(network, dataset, limit, threshold, concurrency, as_json):
+    """Measure NETWORK on a data set: each member alone vs the protocols over the same members.
+
+    Prints accuracy, model calls and cost per example, and time; every run is stored.
+    """
+    from workbench.console import table
+    from workbench.data import get_dataset
+    from workbench.engine.compare import compare, variants
+    from workbench.engine.runner import Engine
+    from workbench.examples import load_network
+
+    net = load_network(network)
+    name = dataset or net.dataset
+    if not name:
+        raise click.UsageError(f"network {net.name!r} names no data set: give --dataset")
+    data = get_dataset(name)
+    examples = data.load()[:limit]
+    engine = Engine(sinks=[_store().write])
+    total = len(examples) * len(variants(net, threshold))
+    with click.progressbar(length=total, label=f"{net.name} on {name}", file=sys.stderr) as bar:
+        rows = asyncio.run(compare(engine, net, data, examples, threshold=threshold, concurrency=concurrency,
+                                   on_result=lambda _: bar.update(1)))
+    if as_json:
+        return _dump({"network": net.name, "dataset": name, "examples": len(examples),
+                      "rows": [r.to_dict() for r in rows]})
+    best = max((r for r in rows if r.kind == "member"), key=lambda r: r.accuracy, default=None)
+    click.echo(f"\n{net.name} on {name} ({len(examples)} examples); every run stored\n")
+    click.echo(table([[r.name, r.kind, f"{r.accuracy * 100:.1f} %", f"{r.correct}/{r.total}", f"{r.calls:.2f}",
+                       f"{r.cost:.2f}", f"{r.seconds:.1f} s"] for r in rows],
+                     ["name", "kind", "accuracy", "correct", "calls/ex", "cost/ex", "time"], right={2, 3, 4, 5, 6}))
+    if best:
+        winners = [r for r in rows if r.kind != "member" and r.accuracy > best.accuracy]
+        verdict = (f"better together: {', '.join(r.name for r in winners)} beat the best member ({best.name})"
+                   if winners else f"no protocol beat the best member ({best.name}) on this data")
+        click.echo(f"\n{verdict}")
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
 @_fail_cleanly

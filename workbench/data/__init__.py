@@ -1,21 +1,48 @@
-"""Data sets that ship with the workbench (nothing is downloaded)."""
+"""Data sets that ship with the workbench (nothing is downloaded), each with its way of scoring an answer.
+
+A data set loads as ``(input Message, expected)`` pairs; ``score(output, expected)`` says whether a run's
+output is right. Loaders and scorers are named by import path and imported only when used.
+"""
 from __future__ import annotations
 
 import importlib
-from typing import Callable
-
-# name -> "module:function" returning a list of (input Message, expected label)
-DATASETS: dict[str, str] = {
-    "digits": "workbench.data.digits:heldout_examples",
-}
+from dataclasses import dataclass
+from typing import Any, Callable
 
 
-def load_dataset(name: str) -> list:
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    description: str
+    loader: str   # "module:function" -> list of (Message, expected)
+    scorer: str   # "module:function" (output Message | None, expected) -> bool
+
+    def load(self) -> list:
+        return _resolve(self.loader)()
+
+    def score(self, output: Any, expected: Any) -> bool:
+        return bool(_resolve(self.scorer)(output, expected))
+
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in [
+    Dataset("digits", "scikit-learn's digits, the 450 held-out images",
+            "workbench.data.digits:heldout_examples", "workbench.data.digits:score_label"),
+]}
+
+
+def get_dataset(name: str) -> Dataset:
     from workbench.errors import WorkbenchError
 
     try:
-        module_name, _, attr = DATASETS[name].partition(":")
+        return DATASETS[name]
     except KeyError:
         raise WorkbenchError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}") from None
-    loader: Callable[[], list] = getattr(importlib.import_module(module_name), attr)
-    return loader()
+
+
+def load_dataset(name: str) -> list:
+    return get_dataset(name).load()
+
+
+def _resolve(path: str) -> Callable:
+    module_name, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module_name), attr)

@@ -42,3 +42,9 @@ def heldout_image(index: int) -> tuple[np.ndarray, int]:
 
         raise WorkbenchError(f"held-out digit index {index} is out of range 0–{len(x_test) - 1}")
     return x_test[index], int(y_test[index])
+
+
+def score_label(output, expected: int) -> bool:
+    """A ``label.probs`` answer is right when its label is the expected digit."""
+    content = getattr(output, "content", None)
+    return isinstance(content, dict) and content.get("label") == expected
