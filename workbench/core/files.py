@@ -16,7 +16,9 @@ line when known) and what was expected.
 """
 from __future__ import annotations
 
+import collections.abc
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +72,16 @@ def dumps(network: Network, format: str = "yaml") -> str:
     data = network_to_dict(network)
     if format == "json":
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
+
+
+class _Dumper(yaml.SafeDumper):
+    """PyYAML writes NEL (U+0085) raw in plain and quoted scalars, and reads it back as a line break; force
+    double quotes (where it is written ``\\N``) for strings that hold one."""
+
+
+_Dumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", value, style='"' if "\x85" in value else None))
 
 
 def save(network: Network, path: str | Path) -> Path:
@@ -93,15 +104,45 @@ def load(path: str | Path, catalog: Catalog | None = None) -> Network:
 
 
 def loads(text: str, source: str = "<network>", catalog: Catalog | None = None) -> Network:
+    return _Reader(source, text, catalog).network(_parse(text, source))
+
+
+def _parse(text: str, source: str) -> Any:
+    """JSON text is read as JSON (YAML 1.1 is not quite a superset: it refuses raw U+007F and U+FFFE and reads
+    ``1e+20`` as text); anything else, or JSON with a duplicate key or NaN, goes to the strict YAML reader."""
+    if text.lstrip().startswith("{"):
+        try:
+            return json.loads(text, object_pairs_hook=_json_mapping, parse_constant=_json_constant)
+        except (json.JSONDecodeError, _NotPlainJSON):
+            pass  # not (plain) JSON: the YAML reader says where the problem is
     try:
-        data = yaml.load(text, Loader=_StrictLoader)
+        return yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise NetworkFileError(source, where, f"not valid YAML or JSON: {exc.problem or exc}") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow; its str() spans lines
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise NetworkFileError(source, f"line {line}, column {column}",
+                               f"not valid YAML or JSON: character {exc.character!r} is not allowed") from None
     except yaml.YAMLError as exc:
-        raise NetworkFileError(source, "", f"not valid YAML or JSON: {exc}") from None
-    return _Reader(source, text, catalog).network(data)
+        raise NetworkFileError(source, "", "not valid YAML or JSON: " + " ".join(str(exc).split())) from None
+
+
+class _NotPlainJSON(Exception):
+    pass
+
+
+def _json_mapping(pairs: list) -> dict:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _NotPlainJSON("duplicate key")
+    return dict(pairs)
+
+
+def _json_constant(name: str):
+    raise _NotPlainJSON(name)
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -118,6 +159,9 @@ class _StrictLoader(yaml.SafeLoader):
         seen = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, collections.abc.Hashable):
+                raise yaml.MarkedYAMLError(problem=f"a key must be text, not {_kind(key)}",
+                                           problem_mark=key_node.start_mark)
             if key in seen:
                 raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
             seen.add(key)
@@ -138,7 +182,7 @@ class _Reader:
             raise self.fail(path, f"expected {what} as a mapping of fields, found {_kind(value)}")
         for key in value:
             if key not in spec:
-                raise self.fail(path + [key], f"unknown field {key!r}; the fields of {what} are: {', '.join(spec)}")
+                raise self.fail(path + [str(key)], f"unknown field {key!r}; the fields of {what} are: {', '.join(spec)}")
         for key, required in spec.items():
             if required and key not in value:
                 raise self.fail(path, f"missing field {key!r} in {what}")
@@ -146,7 +190,17 @@ class _Reader:
 
     def text_field(self, value: Any, path: list, what: str) -> str:
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(path, f"expected {what} as non-empty text, found {_kind(value)}")
+            found = "blank text" if isinstance(value, str) else _kind(value)
+            raise self.fail(path, f"expected {what} as non-empty text, found {found}")
+        return value
+
+    def optional_text(self, data: dict, key: str, path: list, what: str, default: Any = "") -> Any:
+        """``data[key]`` if it is text, ``default`` if it is absent or empty; anything else is refused."""
+        value = data.get(key)
+        if value is None or value == "":
+            return default
+        if not isinstance(value, str):
+            raise self.fail(path + [key], f"expected {what} as text, found {_kind(value)}")
         return value
 
     def network(self, data: Any) -> Network:
@@ -158,8 +212,10 @@ class _Reader:
             raise self.fail(["options"], f"expected options as a mapping, found {_kind(options)}")
         try:
             network = Network(self.text_field(data["name"], ["name"], "the network name"),
-                              protocol=data.get("protocol", "graph"), description=str(data.get("description", "")),
-                              dataset=data.get("dataset"), options=options, catalog=self.catalog)
+                              protocol=self.text_field(data.get("protocol", "graph"), ["protocol"], "a protocol name"),
+                              description=self.optional_text(data, "description", [], "a description"),
+                              dataset=self.optional_text(data, "dataset", [], "a data set name", None),
+                              options=options, catalog=self.catalog)
         except NetworkError as exc:
             raise self.fail(["options" if options and "option" in str(exc) else "protocol"], str(exc)) from None
         nodes = data["nodes"]
@@ -181,12 +237,21 @@ class _Reader:
         params = data.get("params") or {}
         if not isinstance(params, dict):
             raise self.fail(path + ["params"], f"expected params as a mapping, found {_kind(params)}")
+        try:
+            accepted = network.catalog.get(model).params
+        except UnknownModel as exc:
+            raise self.fail(path + ["model"], str(exc)) from None
+        for key in params:
+            if key not in accepted:
+                raise self.fail(path + ["params", str(key)], f"model {model!r} takes no parameter {key!r}; "
+                                                             f"accepted: {', '.join(accepted) or 'none'}")
         position = data.get("position")
         if position is not None and not (isinstance(position, list) and len(position) == 2
-                                         and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in position)):
-            raise self.fail(path + ["position"], "expected position as [x, y] numbers")
+                                         and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                 and math.isfinite(v) for v in position)):
+            raise self.fail(path + ["position"], "expected position as [x, y] finite numbers")
         try:
-            return network.add(model, node_id, name=str(data.get("name") or ""),
+            return network.add(model, node_id, name=self.optional_text(data, "name", path, "a display name"),
                                device=self.text_field(data.get("device", "auto"), path + ["device"], "a device"),
                                params=params, position=tuple(position) if position else None)
         except UnknownModel as exc:

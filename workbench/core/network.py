@@ -50,6 +50,8 @@ class Pathway:
 class Network:
     def __init__(self, name: str = "network", protocol: str = "graph", *, description: str = "",
                  dataset: str | None = None, options: dict | None = None, catalog: Catalog | None = None):
+        if not isinstance(name, str) or not name.strip():
+            raise NetworkError("a network's name cannot be empty")  # network files could not hold it
         self.options = check_options(protocol, dict(options or {}))  # refuses unknown protocols and options
         self.name, self.protocol, self.description, self.dataset = name, protocol, description, dataset
         self.catalog = catalog or default_catalog()
@@ -179,6 +181,13 @@ class Network:
                     stack.append((nxt, path + [nxt]))
         return None
 
+    def run_order(self) -> list[str]:
+        """Topological order when the graph is acyclic, else the order the nodes were added."""
+        try:
+            return self.topological_order()
+        except NetworkError:
+            return list(self.nodes)
+
     def topological_order(self) -> list[str]:
         indegree = {n: 0 for n in self.nodes}
         for p in self.pathways:
@@ -200,8 +209,10 @@ class Network:
         """Check the whole network can run under its protocol; returns it for chaining."""
         if not self.nodes:
             raise NetworkError(f"network {self.name!r} has no models")
-        self.topological_order()
-        protocol_rules(self.protocol).validate(self)
+        rules = protocol_rules(self.protocol)
+        if not rules.allows_cycles:
+            self.topological_order()
+        rules.validate(self)
         return self
 
     def __repr__(self) -> str:

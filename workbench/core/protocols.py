@@ -44,11 +44,18 @@ def _pipeline_validate(network: "Network") -> None:
                            f"{', '.join(network.sources())}")
 
 
+def _needs_limit(network: "Network") -> None:
+    limit = network.options.get("max_iterations")
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise NetworkError(f"a loop runs only with an explicit iteration limit: set option max_iterations ≥ 1, "
+                           f"not {limit!r}")
+
+
 def _single_sink(protocol: str) -> Callable[["Network"], None]:
     def validate(network: "Network") -> None:
         sinks = network.sinks()
         if len(sinks) != 1:
-            raise NetworkError(f"a {protocol} network ends in one join node; this one ends in {len(sinks)}: "
+            raise NetworkError(f"a {protocol} network ends in one node; this one ends in {len(sinks)}: "
                                f"{', '.join(sinks) or 'none'}")
         if protocol == "vote" and "combine.vote" not in network.card(sinks[0]).capabilities:
             raise NetworkError(f"a vote network ends in a voter; {sinks[0]!r} cannot vote")
@@ -68,6 +75,22 @@ PROTOCOLS: dict[str, ProtocolRules] = {
         ProtocolRules("cascade", "cascade: the cheapest model first, escalating while confidence is low",
                       carries_data=False, options={"threshold": 0.6}, executor="workbench.engine.protocols.cascade:execute",
                       check_pathway=_pipeline_pathway, validate=_pipeline_validate),
+        ProtocolRules("self-consistency", "self-consistency: sample k answers from one model, keep the most common",
+                      carries_data=False, options={"k": 5, "temperature": 0.7, "seed": 0},
+                      executor="workbench.engine.protocols.consistency:execute"),
+        ProtocolRules("debate", "debate: members answer, read each other's answers and revise; optional judge",
+                      carries_data=False, options={"rounds": 3, "judge": None},
+                      executor="workbench.engine.protocols.debate:execute"),
+        ProtocolRules("moa", "mixture-of-agents: layers of proposers, then one aggregator",
+                      carries_data=False, executor="workbench.engine.protocols.moa:execute",
+                      validate=_single_sink("moa")),
+        ProtocolRules("router", "router: one member answers, chosen by capability or by meaning",
+                      carries_data=False, options={"by": "capability", "capability": None, "embedder": None,
+                                                   "descriptions": None},
+                      executor="workbench.engine.protocols.router:execute"),
+        ProtocolRules("loop", "loop: the drawn graph with cycles, until a node stops it or the iteration limit",
+                      allows_cycles=True, carries_data=False, options={"max_iterations": None},
+                      executor="workbench.engine.protocols.loop:execute", validate=_needs_limit),
     ]
 }
 

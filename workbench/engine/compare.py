@@ -100,7 +100,7 @@ async def evaluate_variant(engine: Engine, network: Network, examples: list, dat
     await asyncio.gather(*(one(i, m, y) for i, (m, y) in enumerate(examples)))
     n = max(len(examples), 1)
     return {"accuracy": correct / n, "correct": correct, "total": len(examples), "calls": calls / n,
-            "cost": cost / n, "seconds": time.perf_counter() - started, "batch": batch}
+            "cost": round(cost / n, 4), "seconds": time.perf_counter() - started, "batch": batch}
 
 
 async def compare(engine: Engine, network: Network, dataset: Dataset, examples: list, *, threshold: float = 0.6,

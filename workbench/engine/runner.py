@@ -31,7 +31,7 @@ from workbench.core.messages import JOIN_KIND, Message
 from workbench.core.network import Network, Node
 from workbench.core.protocols import protocol_executor
 from workbench.engine.events import DECISION, RUN_END, RUN_START, STEP_END, STEP_START, STEP_TOKEN, Event, Sink
-from workbench.errors import ModelError, WorkbenchError
+from workbench.errors import ModelError, StepTimeout, WorkbenchError
 
 
 _DATAFLOW = object()  # _finish's marker: outputs come from the graph's sinks
@@ -131,7 +131,7 @@ class CompiledNetwork:
     def __init__(self, engine: Engine, network: Network, models: dict[str, Model]):
         self.engine, self.network, self.models = engine, network, models
         self.version = network.version
-        self.order = network.topological_order()
+        self.order = network.run_order()
         self.feeders = {n: network.predecessors(n) for n in self.order}
         self.templates = {(p.source, p.target): p.adapter["template"] for p in network.pathways
                           if p.adapter and "template" in p.adapter}
@@ -143,6 +143,7 @@ class CompiledNetwork:
             for slot, source in enumerate(feeders):
                 self.fan_out[source].append((target, slot))
         self.executor = protocol_executor(network.protocol)
+        self.cache: dict = {}  # per-compiled-network memo for protocols (e.g. a router's member embeddings)
         self._run_data = {"network": network.name, "protocol": network.protocol,
                           "nodes": {n: self.devices[n] for n in self.order},
                           "pathways": [[p.source, p.target] for p in network.pathways]}
@@ -254,12 +255,14 @@ class CompiledNetwork:
                 output = await self._invoke(model, message, run.step_timeout)
             if not isinstance(output, Message):
                 raise TypeError(f"the model returned {type(output).__name__}, not a Message")
+            if not isinstance(output.meta, dict):
+                raise TypeError(f"the model returned a Message whose meta is {type(output.meta).__name__}, not a dict")
         except asyncio.CancelledError:
             run.emit(STEP_END, step=step, node=node, status="cancelled", device=device, start=start, end=time.time())
             raise
-        except asyncio.TimeoutError:
+        except StepTimeout as exc:  # our deadline; a TimeoutError the model raised itself is a failure
             run.emit(STEP_END, step=step, node=node, status="timeout", device=device, start=start, end=time.time(),
-                     error=f"StepTimeout: no answer within {run.step_timeout:g} s")
+                     error=f"StepTimeout: {exc}")
             return None
         except Exception as exc:
             run.emit(STEP_END, step=step, node=node, status="failed", device=device, start=start, end=time.time(),
@@ -291,7 +294,7 @@ class CompiledNetwork:
             call = asyncio.get_running_loop().run_in_executor(self.engine.executor, model.invoke, message)
         else:
             return model.invoke(message)  # cheap and synchronous: runs inline, no timeout applies
-        return await (asyncio.wait_for(call, timeout) if timeout else call)
+        return await _within(call, timeout)
 
     async def _stream(self, run: "_Run", step: str, node: str, model: Model, message: Message) -> Message:
         """Run a streaming model, one ``step.token`` event per piece; stop within one piece when cancelled."""
@@ -313,7 +316,7 @@ class CompiledNetwork:
         else:
             call = _pull_in_thread(model.stream(message), token, self.engine.executor)
         try:
-            final = await (asyncio.wait_for(call, run.step_timeout) if run.step_timeout else call)
+            final = await _within(call, run.step_timeout)
         finally:
             open_[0] = False
         return final if isinstance(final, Message) else Message(model.card.output_kind, "".join(pieces))
@@ -332,6 +335,21 @@ class CompiledNetwork:
         end = run.emit(RUN_END, status=status, output=output, error=None if cancelled else error,
                        start=run.started, end=time.time())
         return RunResult(run.id, status, output, end.error, run.steps, run.started, end.end)
+
+
+async def _within(call, timeout: float | None) -> Any:
+    """Await ``call``; past ``timeout`` seconds cancel it and raise StepTimeout. Unlike ``asyncio.wait_for``,
+    this tells our deadline apart from a TimeoutError the model raised itself."""
+    if not timeout:
+        return await call
+    deadline = asyncio.timeout(timeout)
+    try:
+        async with deadline:
+            return await call
+    except TimeoutError:
+        if deadline.expired():
+            raise StepTimeout(f"no answer within {timeout:g} s") from None
+        raise
 
 
 async def _pull_in_thread(generator, on_piece, executor) -> Any:

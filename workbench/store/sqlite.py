@@ -135,12 +135,16 @@ class Store:
         return _record(row)
 
     def resolve(self, prefix: str) -> str:
-        """The full id of the one run whose id starts with ``prefix``."""
+        """The full id of the run ``prefix`` names: the run of that id, else the one run whose id starts with it."""
+        if not prefix:
+            raise RunNotFound(prefix)
         with self._lock:
-            ids = [r[0] for r in self.db.execute("SELECT id FROM runs WHERE id >= ? AND id < ? LIMIT 2",
-                                                 (prefix, prefix + "\uffff"))]
-        if len(ids) != 1 or not prefix:
-            raise RunNotFound(prefix) if not ids or not prefix else StoreError(f"run id {prefix!r} is ambiguous")
+            if self.db.execute("SELECT 1 FROM runs WHERE id = ?", (prefix,)).fetchone():
+                return prefix
+            ids = [r[0] for r in self.db.execute("SELECT id FROM runs WHERE substr(id, 1, ?) = ? LIMIT 2",
+                                                 (len(prefix), prefix))]
+        if len(ids) != 1:
+            raise RunNotFound(prefix) if not ids else StoreError(f"run id {prefix!r} is ambiguous")
         return ids[0]
 
     def events(self, run_id: str) -> list[Event]:
@@ -167,7 +171,7 @@ def _dumps(value: Any) -> str | None:
         return None
     try:
         return _ENCODER.encode(value)
-    except ValueError:  # NaN or infinity somewhere
+    except (ValueError, TypeError):  # NaN or infinity somewhere, or a key JSON cannot hold (a tuple)
         return json.dumps(to_jsonable(value), ensure_ascii=False, allow_nan=False)
 
 
