@@ -78,7 +78,8 @@ class Catalog:
 
 @functools.cache
 def default_catalog() -> Catalog:
-    """The catalog of built-in and sample models (plugins join through entry points, later)."""
+    """The catalog of built-in and sample models, plus those of installed plugins (``workbench.backends``)."""
     from workbench.models import BUILTIN_ENTRIES
+    from workbench.plugins import plugin_entries
 
-    return Catalog(BUILTIN_ENTRIES)
+    return Catalog([*BUILTIN_ENTRIES, *plugin_entries()])

@@ -175,7 +175,9 @@ class _Reader:
     def fail(self, path: list, problem: str) -> NetworkFileError:
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
         line = _line_of(self.text, path)
-        return NetworkFileError(self.source, f"{where} (line {line})" if line else where, problem)
+        if line:
+            where = f"{where} (line {line})" if where else f"line {line}"
+        return NetworkFileError(self.source, where, problem)
 
     def fields(self, value: Any, path: list, spec: dict[str, bool], what: str) -> dict:
         if not isinstance(value, dict):

@@ -120,7 +120,16 @@ def check_options(name: str, options: dict) -> dict:
 
 
 def protocol_rules(name: str) -> ProtocolRules:
+    if name not in PROTOCOLS:
+        _load_plugins()
     try:
         return PROTOCOLS[name]
     except KeyError:
         raise NetworkError(f"unknown protocol {name!r}; known: {', '.join(PROTOCOLS)}") from None
+
+
+def _load_plugins() -> None:
+    from workbench.plugins import plugin_protocols
+
+    for rules in plugin_protocols():
+        PROTOCOLS.setdefault(rules.name, rules)  # a plugin cannot replace a built-in protocol
