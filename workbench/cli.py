@@ -86,13 +86,14 @@ def run(network, input_text, limit, concurrency, step_timeout, as_json):
 
 def _run_dataset(engine, net, limit, concurrency, as_json):
     from workbench.console import table
-    from workbench.data import load_dataset
+    from workbench.data import get_dataset
     from workbench.engine.evaluate import evaluate
 
-    examples = load_dataset(net.dataset)[:limit]
+    dataset = get_dataset(net.dataset)
+    examples = dataset.load()[:limit]
     compiled = engine.compile(net)
     with click.progressbar(length=len(examples), label=f"{net.name} on {net.dataset}", file=sys.stderr) as bar:
-        evaluation = asyncio.run(evaluate(compiled, examples, concurrency=concurrency,
+        evaluation = asyncio.run(evaluate(compiled, dataset, examples, concurrency=concurrency,
                                           on_result=lambda _: bar.update(1)))
     rows = [s.to_dict() for s in evaluation.scores]
     if as_json:
@@ -102,7 +103,7 @@ def _run_dataset(engine, net, limit, concurrency, as_json):
                f"in {evaluation.seconds:.1f} s, every step stored (batch {evaluation.batch})\n")
     click.echo(table([[r["name"], r["kind"], r["model"], r["device"], f"{r['accuracy'] * 100:.1f} %",
                        f"{r['correct']}/{r['total']}"] for r in rows],
-                     ["node", "kind", "model", "device", "accuracy", "correct"], right={4, 5}))
+                     ["node", "kind", "model", "device", "accuracy", "correct/answered"], right={4, 5}))
 
 
 @cli.command("eval")

@@ -27,6 +27,10 @@ class Dataset:
 DATASETS: dict[str, Dataset] = {d.name: d for d in [
     Dataset("digits", "scikit-learn's digits, the 450 held-out images",
             "workbench.data.digits:heldout_examples", "workbench.data.digits:score_label"),
+    Dataset("router-questions", "269 questions, each labelled with the specialist that should take it",
+            "workbench.data.textsets:router_examples", "workbench.data.textsets:score_route"),
+    Dataset("text-tasks", "187 short questions with checkable answers: arithmetic, units, capitals, logic",
+            "workbench.data.textsets:task_examples", "workbench.data.textsets:score_task"),
 ]}
 
 

@@ -178,3 +178,26 @@ def check_answer(item: dict, text: str) -> bool:
         return first is not None and first in {normalise(a) for a in accept}
     padded = f" {' '.join(words)} "
     return any(f" {normalise(a)} " in padded for a in accept if normalise(a))
+
+
+# ---- as data sets of (Message, expected) pairs, for `workbench eval` --------------------------------------
+def router_examples() -> list:
+    from workbench.core.messages import Message
+
+    return [(Message("text", q["question"], {"id": q["id"]}), q["specialist"]) for q in router_questions()]
+
+
+def score_route(output, expected: str) -> bool:
+    """Right when the router sent the question to the expected specialist (``meta["routed_to"]``)."""
+    return getattr(output, "meta", {}).get("routed_to") == expected
+
+
+def task_examples() -> list:
+    from workbench.core.messages import Message
+
+    return [(Message("text", t["question"], {"id": t["id"]}), t) for t in text_tasks()]
+
+
+def score_task(output, item: dict) -> bool:
+    content = getattr(output, "content", None)
+    return isinstance(content, str) and check_answer(item, content)

@@ -1,4 +1,4 @@
-"""Run a network over a labelled data set and score every node that answers with a label."""
+"""Run a network over a labelled data set; score its output and every node that answers with a label."""
 from __future__ import annotations
 
 import asyncio
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from workbench.core.messages import Message
+from workbench.data import Dataset
 from workbench.engine.runner import CompiledNetwork, RunResult, new_run_id
 
 
@@ -14,10 +15,10 @@ from workbench.engine.runner import CompiledNetwork, RunResult, new_run_id
 class NodeScore:
     node: str
     model: str
-    kind: str              # "member" for a single model, else the protocol's name (e.g. "vote")
+    kind: str              # "member" for a single model, else the protocol's name; "network" for the output
     device: str
     correct: int = 0
-    total: int = 0
+    total: int = 0         # examples this node answered (a cascade asks its costly members only sometimes)
     calls: int = 0
     seconds: float = 0.0   # summed step time
 
@@ -37,42 +38,44 @@ class Evaluation:
     network: str
     runs: int
     failed_runs: int
-    scores: list[NodeScore]
+    scores: list[NodeScore]   # one per answering node, then the network's output
     seconds: float
 
 
-async def evaluate(compiled: CompiledNetwork, examples: list[tuple[Message, int]], *, concurrency: int = 4,
-                   on_result: Callable[[RunResult], None] | None = None) -> Evaluation:
-    """Run every example (``concurrency`` at a time) and score each node whose output is ``label.probs``."""
+async def evaluate(compiled: CompiledNetwork, dataset: Dataset, examples: list[tuple[Message, object]], *,
+                   concurrency: int = 4, on_result: Callable[[RunResult], None] | None = None) -> Evaluation:
+    """Run every example (``concurrency`` at a time); score the output and each ``label.probs`` node."""
     network, batch, started = compiled.network, new_run_id(), time.perf_counter()
     scores = {n: NodeScore(n, network.nodes[n].model or network.card(n).name, _kind(compiled, n), compiled.devices[n])
               for n in compiled.order if network.card(n).output_kind == "label.probs"}
+    output = NodeScore("output", network.name, network.protocol, "-")
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(index: int, message: Message, label: int) -> RunResult:
+    async def one(index: int, message: Message, expected) -> RunResult:
         async with gate:
-            result = await compiled.run(message, meta={"batch": batch, "index": index, "label": label})
+            result = await compiled.run(message, meta={"batch": batch, "index": index, "expected": expected})
         for node, score in scores.items():
-            _score(score, result.steps.get(node), label)
+            _score(score, result.steps.get(node), dataset, expected)
+        output.total, output.calls = output.total + 1, output.calls + 1
+        output.correct += dataset.score(result.output if result.ok else None, expected)
+        output.seconds += result.ended - result.started
         if on_result:
             on_result(result)
         return result
 
     results = await asyncio.gather(*(one(i, m, y) for i, (m, y) in enumerate(examples)))
     return Evaluation(batch, network.name, len(results), sum(not r.ok for r in results),
-                      list(scores.values()), time.perf_counter() - started)
+                      [*scores.values(), output], time.perf_counter() - started)
 
 
 def _kind(compiled: CompiledNetwork, node: str) -> str:
     return compiled.network.protocol if compiled.models[node].card.join else "member"
 
 
-def _score(score: NodeScore, step, label: int) -> None:
-    score.total += 1
+def _score(score: NodeScore, step, dataset: Dataset, expected) -> None:
     if step is None or step.status == "skipped":
         return
+    score.total += 1
     score.calls += 1
     score.seconds += step.seconds or 0.0
-    content = step.output.content if step.output is not None else None
-    if isinstance(content, dict) and content.get("label") == label:
-        score.correct += 1
+    score.correct += dataset.score(step.output if step.status == "ok" else None, expected)
