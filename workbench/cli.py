@@ -60,17 +60,22 @@ def run(network, input_text, limit, concurrency, step_timeout, as_json):
     With --input, one run with its live trace. Without, if the network names a data set, every example of
     the data set is run and each node's accuracy is printed (`workbench run digits-ensemble`).
     """
-    from workbench.console import TracePrinter
     from workbench.engine.runner import Engine
     from workbench.examples import load_network
 
     net = load_network(network)
     store = _store()
-    engine = Engine(sinks=[store.write], step_timeout=step_timeout)
-    if input_text is None and net.dataset:
-        return _run_dataset(engine, net, limit, concurrency, as_json)
-    if input_text is None:
+    if input_text is None and not net.dataset:
         raise click.UsageError(f"network {net.name!r} names no data set: give an --input")
+    with Engine(sinks=[store.write], step_timeout=step_timeout) as engine:
+        if input_text is None:
+            return _run_dataset(engine, net, limit, concurrency, as_json)
+        ok = _run_one(engine, net, input_text, as_json)
+    sys.exit(0 if ok else 1)
+
+
+def _run_one(engine, net, input_text, as_json) -> bool:
+    from workbench.console import TracePrinter
     from workbench.data.inputs import parse_input
 
     compiled = engine.compile(net)
@@ -81,7 +86,7 @@ def run(network, input_text, limit, concurrency, step_timeout, as_json):
         _dump({"run": result.run_id, "status": result.status, "output": result.output, "error": result.error,
                "steps": [{"step": e.step, "status": e.status, "device": e.device, "seconds": e.seconds,
                           "output": e.output, "error": e.error} for e in result.steps.values()]})
-    sys.exit(0 if result.ok else 1)
+    return result.ok
 
 
 def _run_dataset(engine, net, limit, concurrency, as_json):
@@ -132,9 +137,9 @@ def eval_(network, dataset, limit, threshold, concurrency, as_json):
         raise click.UsageError(f"network {net.name!r} names no data set: give --dataset")
     data = get_dataset(name)
     examples = data.load()[:limit]
-    engine = Engine(sinks=[_store().write])
     total = len(examples) * len(variants(net, threshold))
-    with click.progressbar(length=total, label=f"{net.name} on {name}", file=sys.stderr) as bar:
+    with Engine(sinks=[_store().write]) as engine, \
+            click.progressbar(length=total, label=f"{net.name} on {name}", file=sys.stderr) as bar:
         rows = asyncio.run(compare(engine, net, data, examples, threshold=threshold, concurrency=concurrency,
                                    on_result=lambda _: bar.update(1)))
     if as_json:

@@ -101,7 +101,14 @@ class Engine:
         return asyncio.run(self.run(network, input, **options))
 
     def close(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        """Stop the worker threads (waiting for steps in flight), so none outlives the interpreter."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _named(node_id: str, build):
