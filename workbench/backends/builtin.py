@@ -160,37 +160,37 @@ class Delay(Model):
         return message
 
 
-def make_vote(device: str = "auto") -> MajorityVote:
+def make_vote(device: str = "auto", node: str | None = None) -> MajorityVote:
     from workbench.models import card_of
 
     return MajorityVote(card_of("vote"))
 
 
-def make_identity(device: str = "auto") -> Identity:
+def make_identity(device: str = "auto", node: str | None = None) -> Identity:
     from workbench.models import card_of
 
     return Identity(card_of("identity"))
 
 
-def make_soft_vote(device: str = "auto", weights: dict | None = None) -> SoftVote:
+def make_soft_vote(device: str = "auto", node: str | None = None, weights: dict | None = None) -> SoftVote:
     from workbench.models import card_of
 
     return SoftVote(card_of("soft-vote"), weights)
 
 
-def make_gather(device: str = "auto") -> Gather:
+def make_gather(device: str = "auto", node: str | None = None) -> Gather:
     from workbench.models import card_of
 
     return Gather(card_of("gather"))
 
 
-def make_merge(device: str = "auto") -> Merge:
+def make_merge(device: str = "auto", node: str | None = None) -> Merge:
     from workbench.models import card_of
 
     return Merge(card_of("merge"))
 
 
-def make_delay(device: str = "auto", seconds: float = 0.1) -> Delay:
+def make_delay(device: str = "auto", node: str | None = None, seconds: float = 0.1) -> Delay:
     from workbench.models import card_of
 
     return Delay(card_of("delay"), seconds)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class CatalogEntry:
     card: ModelCard
-    factory: str                       # "module:function"; called as factory(device=..., **params)
+    factory: str                       # "module:function"; called as factory(device=..., node=..., **params)
     requires: tuple[str, ...] = ()     # importable packages the backend needs, e.g. ("torch",)
     extra: str | None = None           # the pip extra that installs them
     params: dict[str, Any] = field(default_factory=dict)  # accepted params and their defaults
@@ -73,7 +73,7 @@ class Catalog:
             raise BackendUnavailable(f"model {name!r} needs {', '.join(missing)}, not installed here; {how}", node)
         module_name, _, attr = entry.factory.partition(":")
         factory = getattr(importlib.import_module(module_name), attr)
-        return factory(device=device, **{**entry.params, **params})
+        return factory(device=device, node=node, **{**entry.params, **params})
 
 
 @functools.cache
