@@ -208,7 +208,7 @@ def _device_of(entry, missing) -> str:
 
 @cli.group()
 def runs():
-    """Browse stored runs: list, show, replay."""
+    """Browse stored runs: list, show, replay, export."""
 
 
 @runs.command("list")
@@ -275,6 +275,19 @@ def runs_replay(run_id, speed, as_json):
             click.echo(json.dumps(to_jsonable(event.to_dict()), ensure_ascii=False, allow_nan=False))
         else:
             printer(event)
+
+
+@runs.command("export")
+@click.argument("run_id")
+@click.option("--format", "fmt", type=click.Choice(["otel", "events"]), default="otel", show_default=True,
+              help="otel: OpenTelemetry-shaped JSON spans; events: the raw events as a JSON list.")
+@_fail_cleanly
+def runs_export(run_id, fmt):
+    """Export a stored run's trace as JSON (to stdout)."""
+    from workbench.store.export import to_otel
+
+    events = _store().events(run_id)
+    _dump(to_otel(events) if fmt == "otel" else [e.to_dict() for e in events])
 
 
 def main() -> None:
