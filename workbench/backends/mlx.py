@@ -1,10 +1,10 @@
 """The MLX backend: an ``mlx.nn.Module`` as a model, on the GPU when MLX has one, else the CPU.
 
-MLX streams belong to the thread that made them (since MLX 0.31.2), lazy arrays keep the stream they were
-made on, and the engine calls blocking models from worker threads. So nothing here keeps a stream: every
-call enters ``mx.stream(device)`` (the calling thread's default stream of that device), and every array is
-evaluated before the call ends: the module's initial parameters when it is wrapped, its loaded weights in
-``load``, the result in ``forward``.
+MLX streams belong to the thread that made them (since MLX 0.31.2), and a process whose MLX work ran on a
+thread that has since ended can abort at exit ("terminate called without an active exception", seen here
+in about one exit in six). So all MLX work runs on one long-lived daemon thread, :func:`on_mlx_thread`,
+that never ends before the process does; the engine's worker threads only wait for it. Every array is
+evaluated before a call ends, so nothing lazy crosses threads.
 """
 from __future__ import annotations
 
@@ -12,9 +12,43 @@ import mlx.core as mx
 import numpy as np
 from mlx import nn
 
+import queue
+import threading
+from concurrent.futures import Future
+from typing import Any, Callable
+
 from workbench.backends.arrays import ArrayModel, WeightsFile
 from workbench.core.cards import ModelCard
 from workbench.errors import DeviceUnavailable, ModelError
+
+
+_jobs: "queue.SimpleQueue[tuple[Callable, tuple, Future]]" = queue.SimpleQueue()
+_thread: threading.Thread | None = None
+_thread_lock = threading.Lock()
+
+
+def _serve() -> None:
+    while True:
+        fn, args, done = _jobs.get()
+        if done.set_running_or_notify_cancel():
+            try:
+                done.set_result(fn(*args))
+            except BaseException as exc:  # handed to the caller, who re-raises it
+                done.set_exception(exc)
+
+
+def on_mlx_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn(*args)`` on the process's MLX thread and return its result (raising its error)."""
+    global _thread
+    if threading.current_thread() is _thread:
+        return fn(*args)
+    with _thread_lock:
+        if _thread is None:
+            _thread = threading.Thread(target=_serve, name="workbench-mlx", daemon=True)
+            _thread.start()
+    done: Future = Future()
+    _jobs.put((fn, args, done))
+    return done.result()
 
 
 def available_devices() -> list[str]:
@@ -46,21 +80,27 @@ class MLXModel(ArrayModel):
         device = pick_device(device or card.device, node)
         super().__init__(card.with_device(device), weights=weights, node=node)
         self.module = module
-        mx.eval(module.parameters())  # settle lazy initial values on this thread's stream, before any other
         self._device = mx.gpu if device == "gpu" else mx.cpu
+        mx.eval(module.parameters())  # settle lazy initial values on the stream they were made on
 
     def _load(self, state: dict[str, np.ndarray]) -> None:
+        on_mlx_thread(self._load_here, state)
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        return on_mlx_thread(self._forward_here, x)
+
+    def _load_here(self, state: dict[str, np.ndarray]) -> None:
         with mx.stream(self._device):
             if state:
                 self.module.load_weights([(k, mx.array(v)) for k, v in state.items()], strict=True)
             mx.eval(self.module.parameters())  # nothing lazy may outlive this call
         self.module.eval()
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:
+    def _forward_here(self, x: np.ndarray) -> np.ndarray:
         with mx.stream(self._device):
             y = self.module(mx.array(x))
             mx.eval(y)
         return np.array(y)
 
 
-__all__ = ["MLXModel", "pick_device", "available_devices"]
+__all__ = ["MLXModel", "on_mlx_thread", "pick_device", "available_devices"]
