@@ -87,7 +87,11 @@ _Dumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
 def save(network: Network, path: str | Path) -> Path:
     """Write ``network`` to ``path``; ``.json`` writes JSON, anything else YAML."""
     path = Path(path)
-    path.write_text(dumps(network, "json" if path.suffix.lower() == ".json" else "yaml"), encoding="utf-8")
+    text = dumps(network, "json" if path.suffix.lower() == ".json" else "yaml")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise NetworkFileError(str(path), "", f"cannot write the file ({exc.strerror or exc})") from exc
     return path
 
 

@@ -85,10 +85,17 @@ def from_jsonable(value: Any) -> Any:
 
 
 def message_from_jsonable(data: Any) -> Message | Any:
-    """Rebuild a :class:`Message` written by :func:`to_jsonable`; other data passes through."""
-    if isinstance(data, dict) and set(data) == {"kind", "content", "meta"}:
+    """Rebuild a :class:`Message` written by :func:`to_jsonable`, or a ``{node: Message}`` mapping (the output
+    of a run that ends in several nodes); other data passes through."""
+    if _message_shaped(data):
         content = from_jsonable(data["content"])
         if data["kind"] == JOIN_KIND:
             content = [message_from_jsonable(m) for m in data["content"]]
         return Message(data["kind"], content, from_jsonable(data["meta"]))
+    if isinstance(data, dict) and data and all(_message_shaped(v) for v in data.values()):
+        return {k: message_from_jsonable(v) for k, v in data.items()}
     return from_jsonable(data)
+
+
+def _message_shaped(data: Any) -> bool:
+    return isinstance(data, dict) and set(data) == {"kind", "content", "meta"}
