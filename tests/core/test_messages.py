@@ -70,11 +70,20 @@ def test_contents_shaped_like_a_message_stay_dicts():
     assert same(message_from_jsonable(through_json(Message("x", content))), Message("x", content))
 
 
-@pytest.mark.xfail(strict=True, reason="design: a content dict shaped like a tagged float is read back as the float; "
-                                       "the tag needs an escape (see the test report)")
-def test_contents_shaped_like_a_float_tag_survive():
-    content = {"$float": "nan"}
+@pytest.mark.parametrize("content", [{"$float": "nan"}, {"$dict": {"$float": 1}}, {"a": {"$float": "inf"}}])
+def test_contents_shaped_like_a_tag_survive(content):
     assert same(message_from_jsonable(through_json(Message("x", content))), Message("x", content))
+
+
+def test_store_keeps_contents_shaped_like_a_tag(tmp_path):
+    from workbench import Engine, Network, PythonModel, Store
+
+    store = Store(tmp_path / "runs.sqlite")
+    net = Network("tags")
+    net.add(PythonModel(lambda content: {"$float": "nan", "nested": [{"$dict": 1}]}), "m")
+    result = Engine(sinks=[store.write]).run_sync(net, "x")
+    assert store.run(result.run_id).output.content == {"$float": "nan", "nested": [{"$dict": 1}]}
+    assert store.run(result.run_id).output.content == result.output.content
 
 
 @pytest.mark.parametrize("message, text", [

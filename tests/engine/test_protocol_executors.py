@@ -151,3 +151,34 @@ def test_cascade_refuses_unknown_options():
                                       ("Paris is the capital.", "paris capital"), ("12.0", "12")])
 def test_answer_key(text, key):
     assert answer_key(text) == key
+
+
+@pytest.mark.parametrize("voter", ["vote", "soft-vote"])
+def test_a_vote_goes_ahead_without_failed_members_and_says_so(voter):
+    def broken(content):
+        raise RuntimeError("member down")
+    net = Network("tolerant", "vote")
+    probs = [0.0] * 10
+    probs[4] = 1.0
+    sure = ModelCard("sure", "python", "label.probs", "label.probs")
+    net.add(PythonModel(lambda c: {"label": 4, "probs": probs}, sure), "good")
+    net.add(PythonModel(broken, ModelCard("broken", "python", "label.probs", "label.probs")), "bad")
+    net.add(voter, "v")
+    net.connect("good", "v"), net.connect("bad", "v")
+    result, trace, decisions = run(net, "x")
+    assert result.output.content["label"] == 4
+    assert decisions[0].endswith("; without bad (failed)")
+    assert {e.step: e.status for e in trace.steps()} == {"good": "ok", "bad": "failed", "v": "ok"}
+    assert result.status == "failed"  # a member failed: the run says so, with the vote's answer kept
+
+
+def test_a_vote_is_skipped_when_every_member_failed():
+    def broken(content):
+        raise RuntimeError("down")
+    net = Network("all-down", "vote")
+    for name in ("a", "b"):
+        net.add(PythonModel(broken, ModelCard(name, "python", "label.probs", "label.probs")), name)
+    net.add("vote", "v")
+    net.connect("a", "v"), net.connect("b", "v")
+    result, trace, _ = run(net, "x")
+    assert trace.steps()[-1].status == "skipped" and result.output is None

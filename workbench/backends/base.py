@@ -47,11 +47,13 @@ class PythonModel(Model):
     """A plain Python callable as a model: ``fn(message) -> Message`` or ``fn(content) -> content``.
 
     With ``raw=True`` (the default) ``fn`` receives and returns message contents, and the output is
-    wrapped in a message of the card's ``output_kind``.
+    wrapped in a message of the card's ``output_kind``. A plain function runs on a worker thread, so a slow
+    one neither blocks other steps nor escapes its timeout; pass ``blocking=False`` for a cheap one, which
+    then runs inline on the event loop (faster, but no timeout applies).
     """
 
     def __init__(self, fn: Callable[..., Any], card: ModelCard | None = None, *,
-                 raw: bool = True, blocking: bool = False):
+                 raw: bool = True, blocking: bool = True):
         self.fn = fn
         self.card = card or ModelCard(name=getattr(fn, "__name__", "callable"), backend="python")
         self.raw = raw

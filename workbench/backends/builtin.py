@@ -42,6 +42,7 @@ class MajorityVote(Model):
         decision = f"majority {winner}: {counts[winner]} of {len(votes)} votes"
         if left_out:
             decision += f"; left out {', '.join(left_out)} (no finite scores)"
+        decision += _missing_note(message)
         fractions = [counts.get(c, 0) / len(votes) for c in range(NUM_CLASSES)]
         return Message("label.probs", {"label": winner, "probs": fractions, "votes": votes},
                        {"decision": decision})
@@ -80,7 +81,13 @@ class SoftVote(Model):
             decision += " (weighted " + ", ".join(f"{n}×{self.weights.get(n, 1.0):g}" for n in used) + ")"
         if left_out:
             decision += f"; left out {', '.join(left_out)} (no finite scores)"
+        decision += _missing_note(message)
         return Message("label.probs", {"label": winner, "probs": probs}, {"decision": decision})
+
+
+def _missing_note(message: Message) -> str:
+    missing = message.meta.get("missing")
+    return f"; without {', '.join(missing)} (failed)" if missing else ""
 
 
 def _check_weights(weights: dict) -> dict:

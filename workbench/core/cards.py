@@ -12,6 +12,8 @@ class ModelCard:
 
     ``input_kind``/``output_kind`` are message kinds; ``any`` accepts or produces every kind.
     ``join`` models take every incoming pathway at once, as one ``join`` message; other models take one.
+    A join that ``tolerates_missing`` inputs still runs when some feeders failed (they are listed in the
+    join message's ``meta["missing"]``); others are skipped.
     """
 
     name: str                                   # catalog name, e.g. "digits-cnn"
@@ -21,6 +23,7 @@ class ModelCard:
     capabilities: tuple[str, ...] = ()          # e.g. ("image.classify.digits",)
     description: str = ""
     join: bool = False
+    tolerates_missing: bool = False
     device: str = "cpu"                         # where it runs once loaded; "auto" before that
     host: str = "local"
     cost: float = 1.0                           # relative cost of one call, for cascades and routing

@@ -49,7 +49,8 @@ def _clip(text: str, width: int) -> str:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Plain JSON data for ``value``; non-finite floats become ``{"$float": "nan" | "inf" | "-inf"}``."""
+    """Plain JSON data for ``value``; non-finite floats become ``{"$float": "nan" | "inf" | "-inf"}``, and a
+    dict that is itself shaped like a tag (one key, ``$float`` or ``$dict``) is escaped as ``{"$dict": …}``."""
     if value is None or type(value) in _PLAIN:
         return value
     if isinstance(value, (bool, int, str)):
@@ -59,7 +60,8 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, Message):
         return {"kind": value.kind, "content": to_jsonable(value.content), "meta": to_jsonable(value.meta)}
     if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
+        plain = {str(k): to_jsonable(v) for k, v in value.items()}
+        return {"$dict": plain} if _looks_tagged(plain) else plain
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
     tolist = getattr(value, "tolist", None)  # numpy arrays and scalars, torch and mlx arrays
@@ -73,11 +75,17 @@ _FLOAT_TAGS = {"nan": "nan", "inf": "inf", "-inf": "-inf"}
 _FLOAT_VALUES = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
+def _looks_tagged(data: dict) -> bool:
+    return len(data) == 1 and ("$float" in data or "$dict" in data)
+
+
 def from_jsonable(value: Any) -> Any:
-    """Undo the float tagging of :func:`to_jsonable` (arrays come back as lists)."""
+    """Undo the tagging of :func:`to_jsonable` (arrays come back as lists)."""
     if isinstance(value, dict):
         if len(value) == 1 and "$float" in value:
             return _FLOAT_VALUES.get(value["$float"], math.nan)
+        if len(value) == 1 and "$dict" in value and isinstance(value["$dict"], dict):
+            return {k: from_jsonable(v) for k, v in value["$dict"].items()}
         return {k: from_jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [from_jsonable(v) for v in value]

@@ -57,6 +57,8 @@ def _single_sink(protocol: str) -> Callable[["Network"], None]:
         if len(sinks) != 1:
             raise NetworkError(f"a {protocol} network ends in one node; this one ends in {len(sinks)}: "
                                f"{', '.join(sinks) or 'none'}")
+        if protocol in ("fanout", "vote") and not network.card(sinks[0]).join:
+            raise NetworkError(f"a {protocol} network ends in a join node; {sinks[0]!r} takes one input")
         if protocol == "vote" and "combine.vote" not in network.card(sinks[0]).capabilities:
             raise NetworkError(f"a vote network ends in a voter; {sinks[0]!r} cannot vote")
     return validate

@@ -241,10 +241,11 @@ class CompiledNetwork:
                 run.emit(STEP_END, step=node, node=node, status="skipped", error="not routed here")
                 return NOT_ROUTED
             failed = [source for source, m in routed if m is None]
-            if failed:
+            card = self.models[node].card
+            if failed and (not card.tolerates_missing or len(failed) == len(routed)):
                 run.emit(STEP_END, step=node, node=node, status="skipped", error=f"no input from {', '.join(failed)}")
                 return None
-            message = self._input_for(node, routed)
+            message = self._input_for(node, [(s, m) for s, m in routed if m is not None], missing=failed)
         else:
             message = run_input
         return await self.call(run, node, message)
@@ -281,12 +282,13 @@ class CompiledNetwork:
                  start=start, end=time.time())
         return output
 
-    def _input_for(self, node: str, inputs: list[tuple[str, Message]]) -> Message:
+    def _input_for(self, node: str, inputs: list[tuple[str, Message]], missing: list[str] = ()) -> Message:
         """The step's input: the one message fed to it, or a join message bundling all, in pathway order."""
         messages = [self._adapt(source, node, m) for source, m in inputs]
         if len(messages) == 1 and not self.models[node].card.join:
             return messages[0]
-        return Message(JOIN_KIND, messages, {"from": [source for source, _ in inputs]})
+        meta = {"from": [source for source, _ in inputs], **({"missing": list(missing)} if missing else {})}
+        return Message(JOIN_KIND, messages, meta)
 
     def _adapt(self, source: str, target: str, message: Message) -> Message:
         template = self.templates.get((source, target))

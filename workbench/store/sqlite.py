@@ -170,9 +170,12 @@ def _dumps(value: Any) -> str | None:
     if value is None:
         return None
     try:
-        return _ENCODER.encode(value)
+        text = _ENCODER.encode(value)
+        if '"$' not in text:  # no key that could be mistaken for a tag: the fast path is exact
+            return text
     except (ValueError, TypeError):  # NaN or infinity somewhere, or a key JSON cannot hold (a tuple)
-        return json.dumps(to_jsonable(value), ensure_ascii=False, allow_nan=False)
+        pass
+    return json.dumps(to_jsonable(value), ensure_ascii=False, allow_nan=False)
 
 
 def _encode_other(value: Any) -> Any:
