@@ -238,9 +238,9 @@ class CompiledNetwork:
             run.emit(STEP_END, step=node, node=node, status="timeout", device=device, start=start, end=time.time(),
                      error=f"StepTimeout: no answer within {run.step_timeout:g} s")
             return None
-        except Exception as exc:
+        except Exception as exc:  # a broken stream keeps its partial output, marked incomplete
             run.emit(STEP_END, step=node, node=node, status="failed", device=device, start=start, end=time.time(),
-                     error=f"{type(exc).__name__}: {exc}")
+                     error=f"{type(exc).__name__}: {exc}", output=getattr(exc, "partial", None))
             return None
         if decision := output.meta.get("decision"):
             run.emit(DECISION, step=node, node=node, decision=str(decision))
@@ -281,9 +281,10 @@ class CompiledNetwork:
                 run.emit(STEP_TOKEN, step=node, node=node, output=piece)
 
         if inspect.isasyncgenfunction(model.stream):
-            async def consume():
-                stream = model.stream(message)
-                async for piece in stream:
+            async def consume():  # an async generator cannot return: it may yield its final Message last
+                async for piece in model.stream(message):
+                    if isinstance(piece, Message):
+                        return piece
                     token(piece)
                 return None
             call = consume()
