@@ -4,7 +4,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -13,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from workbench.net.process import HostProcess
 
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent
@@ -24,15 +25,9 @@ class Process:
     url: str
     log: Path
 
-    def kill(self) -> None:
-        """SIGKILL: the host dies at once, mid-answer, with no goodbye."""
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
 
 def _env(home: Path) -> dict:
-    return {**os.environ, "WORKBENCH_HOME": str(home), "PYTHONPATH": os.pathsep.join([str(HERE), str(REPO)]),
-            "PYTHONUNBUFFERED": "1"}
+    return {"WORKBENCH_HOME": str(home), "PYTHONPATH": os.pathsep.join([str(HERE), str(REPO)])}
 
 
 def _wait_for(log: Path, proc: subprocess.Popen, pattern: str, timeout: float = 90.0) -> str:
@@ -58,35 +53,10 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(10)
 
 
-@contextlib.contextmanager
-def host_process(tmp: Path, name: str, *args: str):
-    """``workbench host --port 0`` serving the catalog plus the test text models; yields once healthy."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    log = tmp / f"host-{name}.log"
-    cmd = [sys.executable, "-m", "workbench.cli", "host", "--port", "0", "--name", name,
-           "--models-from", "textmodels:ENTRIES", *args]
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=_env(tmp / f"home-{name}"), cwd=REPO)
-    try:
-        line = _wait_for(log, proc, "serving")
-        url = line.split(" on ")[1].split()[0]
-        _wait_healthy(url, args)
-        yield Process(proc, url, log)
-    finally:
-        _stop(proc)
-
-
-def _wait_healthy(url: str, args: tuple) -> None:
-    token = args[args.index("--token") + 1] if "--token" in args else None
-    request = urllib.request.Request(f"{url}/health", headers={"Authorization": f"Bearer {token}"} if token else {})
-    for _ in range(200):
-        try:
-            with urllib.request.urlopen(request, timeout=2) as answer:
-                if json.load(answer)["status"] == "ok":
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} never became healthy")
+def host_process(tmp: Path, name: str, *args: str, token: str | None = None) -> HostProcess:
+    """``workbench host --port 0`` serving the catalog plus the test text models (a context manager)."""
+    return HostProcess(name, extra=["--models-from", "textmodels:ENTRIES", *args], token=token,
+                       env=_env(tmp / f"home-{name}"), log=tmp / f"host-{name}.log", cwd=REPO)
 
 
 @contextlib.contextmanager

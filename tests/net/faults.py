@@ -15,6 +15,7 @@ OpenAI-style ``POST …/chat/completions`` and ``…/embeddings``; the ``model``
     error-event   a 200 stream with two pieces, then ``data: {"error": …}``
     empty-choices a stream with keep-alive chunks whose ``choices`` is empty and a usage-only chunk
 
+A ``#suffix`` on the model keeps its "first time" apart from other tests' (``html502-once#2``).
 ``GET /log`` returns every request seen as ``[[model, seconds since start], …]``. Run as
 ``python faults.py`` (prints ``port N`` once listening); stop it with SIGTERM.
 """
@@ -84,10 +85,11 @@ async def answer(writer, method: str, path: str, body: dict) -> bool:
     if path == "/log":
         send_json(writer, LOG)
         return True
-    model = body.get("model", "ok")
-    first = SEEN.get(model, 0) == 0
-    SEEN[model] = SEEN.get(model, 0) + 1
-    LOG.append([model, time.monotonic() - START])
+    key = body.get("model", "ok")   # "html502-once#3": behaviour html502-once, counted apart from other keys
+    model = key.partition("#")[0]
+    first = SEEN.get(key, 0) == 0
+    SEEN[key] = SEEN.get(key, 0) + 1
+    LOG.append([key, time.monotonic() - START])
     if model == "stall":
         send(writer, "200 OK", {"Content-Type": "application/json", "Content-Length": 100})
         await writer.drain()

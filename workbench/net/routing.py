@@ -100,6 +100,8 @@ class CapabilityModel(Model):
     async def invoke(self, message: Message) -> Message:
         deadline, failures = Deadline(self.timeout), []
         for candidate in await self._ranked():
+            if _failed_before(candidate, failures):
+                continue
             try:
                 output = await _call(self.router.model(candidate.name), message, deadline)
             except RemoteError as exc:
@@ -111,6 +113,8 @@ class CapabilityModel(Model):
     async def _stream(self, message: Message) -> AsyncIterator[str | Message]:
         deadline, failures = Deadline(self.timeout), []
         for candidate in await self._ranked():
+            if _failed_before(candidate, failures):
+                continue
             model, pieces = self.router.model(candidate.name), []
             try:
                 if not (isinstance(model, RemoteModel) and model.stream is not None):
@@ -151,6 +155,11 @@ async def _call(model: Model, message: Message, deadline: Deadline) -> Message:
             return model.invoke(message)
     except TimeoutError:
         raise StepTimeout(f"{model.card.name}: no answer within the {deadline.seconds:g} s deadline") from None
+
+
+def _failed_before(candidate: Candidate, failures: list) -> bool:
+    """Whether this step already found the candidate's host unreachable (its other models are skipped)."""
+    return any(isinstance(exc, HostUnreachable) and exc.host == candidate.host for _, exc in failures)
 
 
 def _note(exc: RemoteError, candidate: Candidate, deadline: Deadline, failures: list) -> None:
