@@ -5,7 +5,6 @@ import asyncio
 
 import numpy as np
 import pytest
-from conftest import host_process
 from textmodels import embed
 
 from workbench import Engine, Network, Trace

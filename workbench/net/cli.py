@@ -29,7 +29,8 @@ def _dump(data) -> None:
 
 @click.command()
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="0: any free port.")
-@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on; any but loopback needs --token.")
+@click.option("--bind", default="127.0.0.1", show_default=True,
+              help="Address to listen on; any but loopback needs --token.")
 @click.option("--token", envvar="WORKBENCH_TOKEN", help="Require `Authorization: Bearer TOKEN` [env WORKBENCH_TOKEN].")
 @click.option("--name", help="This host's name in other workbenches (default: hostname:port).")
 @click.option("--max-body", default=8 * 1024 * 1024, show_default=True, type=click.IntRange(min=1024),
@@ -152,7 +153,7 @@ def remove_remote(name):
 @click.option("--json", "as_json", is_flag=True)
 @_fail_cleanly
 def capabilities(capability, as_json):
-    """Who can do what across this machine and its remotes, best first (healthy, priority, latency × load)."""
+    """Who can do what across this machine and its remotes, best first (healthy, priority, latency × load, cost)."""
     from workbench.console import table
     import asyncio
 
@@ -160,7 +161,8 @@ def capabilities(capability, as_json):
 
     catalog = asyncio.run(connect())
     caps = [capability] if capability else sorted({c for e in catalog for c in e.card.capabilities})
-    rows = [{"capability": cap, "model": c.name, "host": c.host, "health": c.status.describe()}
+    rows = [{"capability": cap, "model": c.name, "host": c.host,
+             "health": c.status.describe() if c.host != "local" else "this machine"}
             for cap in caps for c in catalog.router.who_can(cap)]
     if as_json:
         return _dump(rows)

@@ -15,6 +15,7 @@ started with ``asyncio.run`` again and again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import random
@@ -62,24 +63,39 @@ class HTTPClient:
     """Talks to one remote, ``host`` (its name, for errors), at ``base_url``."""
 
     def __init__(self, base_url: str, host: str, *, token: str | None = None, policy: Policy = Policy(),
-                 max_connections: int = 100):
+                 max_connections: int = 8):
         self.base_url, self.host, self.policy = base_url.rstrip("/") + "/", host, policy
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.max_connections = max_connections
         self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def _client(self) -> httpx.AsyncClient:
+    def _client(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
+        """This loop's connection pool, and the gate that keeps callers beyond its size waiting outside it."""
         loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
+        if loop not in self._clients:
             limits = httpx.Limits(max_connections=self.max_connections, max_keepalive_connections=self.max_connections)
-            client = self._clients[loop] = httpx.AsyncClient(
-                base_url=self.base_url, headers=self.headers, limits=limits, trust_env=False,
-                timeout=httpx.Timeout(None, connect=self.policy.connect))  # the deadline and idle timer rule the rest
-        return client
+            client = httpx.AsyncClient(base_url=self.base_url, headers=self.headers, limits=limits, trust_env=False,
+                                       timeout=httpx.Timeout(None, connect=self.policy.connect))  # deadline, idle rule
+            self._clients[loop] = client, asyncio.Semaphore(self.max_connections)
+        return self._clients[loop]
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, deadline: Deadline):
+        """One connection's worth of the pool, waited for within the deadline (httpx's own queue grows slow
+        with thousands of waiters, so they wait here)."""
+        gate = self._client()[1]
+        try:
+            async with asyncio.timeout(deadline.left()):
+                await gate.acquire()
+        except TimeoutError:
+            raise self._timeout(deadline) from None
+        try:
+            yield
+        finally:
+            gate.release()
 
     async def aclose(self) -> None:
-        client = self._clients.pop(asyncio.get_running_loop(), None)
+        client, _ = self._clients.pop(asyncio.get_running_loop(), (None, None))
         if client is not None:
             await client.aclose()
 
@@ -99,7 +115,7 @@ class HTTPClient:
                 await asyncio.sleep(pause)
 
     async def _once(self, method: str, path: str, content: bytes | None, deadline: Deadline) -> httpx.Response:
-        client = self._client()
+        client = self._client()[0]
         headers = {"Content-Type": "application/json"} if content is not None else None
         request = client.build_request(method, path, content=content, headers=headers)
         try:
@@ -141,12 +157,12 @@ class HTTPClient:
         return StepTimeout(f"host {self.host!r}: no complete answer within the step's {deadline.seconds:g} s deadline")
 
     def _status_error(self, response: httpx.Response, body: bytes) -> RemoteHTTPError:
-        status, text = response.status_code, body.decode("utf-8", "replace")
-        detail = _error_message(text) or wire.snippet(text)
+        """An error status as a short typed error: a JSON body's message, else the body's kind and start."""
+        text = body.decode("utf-8", "replace")
         kind = response.headers.get("content-type", "").partition(";")[0] or "no content type"
-        shown = detail if _error_message(text) else f"{kind}: {detail}" if detail else kind
-        return RemoteHTTPError(f"answered {status} {response.reason_phrase} ({shown})", self.host, status,
-                               wire.snippet(text))
+        shown = _error_message(text) or (f"{kind}: {wire.snippet(text)}" if text.strip() else kind)
+        return RemoteHTTPError(f"answered {response.status_code} {response.reason_phrase} ({shown})", self.host,
+                               response.status_code, wire.snippet(text))
 
     # ---- bodies and streams --------------------------------------------------------------------
     async def read(self, response: httpx.Response, deadline: Deadline, limit: int | None = None) -> bytes:
@@ -181,25 +197,32 @@ class HTTPClient:
             yield piece
 
     async def json(self, method: str, path: str, payload: Any = None, *, deadline: Deadline) -> Any:
-        response = await self.send(method, path, payload, deadline=deadline)
-        body = await self.read(response, deadline)
+        async with self._slot(deadline):
+            response = await self.send(method, path, payload, deadline=deadline)
+            body = await self.read(response, deadline)
         try:
             return json.loads(body)
         except ValueError:
-            kind = response.headers.get("content-type", "").partition(";")[0] or "no content type"
-            raise RemoteHTTPError(f"answered {response.status_code} with {kind}, not JSON: {wire.snippet(body.decode('utf-8', 'replace'))}",
-                                  self.host, response.status_code, wire.snippet(body.decode("utf-8", "replace"))) from None
+            raise self._unexpected(response, body, "JSON") from None
+
+    def _unexpected(self, response: httpx.Response, body: bytes, wanted: str) -> RemoteHTTPError:
+        """A 2xx answer of the wrong kind (an HTML page, a proxy's notice) as a short typed error."""
+        kind = response.headers.get("content-type", "").partition(";")[0] or "no content type"
+        text = wire.snippet(body.decode("utf-8", "replace"))
+        return RemoteHTTPError(f"answered {response.status_code} with {kind}, not {wanted}: {text}", self.host,
+                               response.status_code, text)
 
     async def events(self, path: str, payload: Any, *, deadline: Deadline) -> AsyncIterator[ServerSentEvent]:
         """POST ``payload`` and yield the server-sent events of the answer, each within the idle timer."""
+        async with self._slot(deadline):
+            async for event in self._events(path, payload, deadline):
+                yield event
+
+    async def _events(self, path: str, payload: Any, deadline: Deadline) -> AsyncIterator[ServerSentEvent]:
         response = await self.send("POST", path, payload, deadline=deadline)
         try:
-            kind = response.headers.get("content-type", "").partition(";")[0]
-            if kind != "text/event-stream":
-                text = (await self.read(response, deadline, limit=4096)).decode("utf-8", "replace")
-                raise RemoteHTTPError(f"answered {response.status_code} with {kind or 'no content type'}, not an "
-                                      f"event stream: {wire.snippet(text)}", self.host, response.status_code,
-                                      wire.snippet(text))
+            if response.headers.get("content-type", "").partition(";")[0] != "text/event-stream":
+                raise self._unexpected(response, await self.read(response, deadline, limit=4096), "an event stream")
             async for event in self._idle(EventSource(response).aiter_sse(), deadline):
                 yield event
         finally:

@@ -34,8 +34,8 @@ class ConnectedCatalog(Catalog):
         self.router = Router(self, monitor)
         for capability in sorted({c for e in list(self) for c in e.card.capabilities}):
             if offering := self.router.offering(capability):
-                self.register(CatalogEntry(capability_card(capability, offering), "workbench.net.routing:CapabilityModel",
-                                           params={"timeout": 60.0}))
+                self.register(CatalogEntry(capability_card(capability, offering),
+                                           "workbench.net.routing:CapabilityModel", params={"timeout": 60.0}))
 
     def create(self, name: str, device: str = "auto", params: dict | None = None, node: str | None = None):
         entry = self.get(name)

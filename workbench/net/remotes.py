@@ -43,8 +43,10 @@ class Remote:
         return os.environ.get(self.key_env) if self.key_env else self.token
 
     def to_dict(self) -> dict:
-        data = {k: v for k, v in asdict(self).items() if k != "kind" and v not in (None, [])}
-        return {k: v for k, v in data.items() if not (k == "priority" and v == 0) and not (k == "timeout" and v == 60.0)}
+        """The fields worth writing: none that are empty or at their default."""
+        defaults = {"kind": self.kind, "token": None, "key_env": None, "chat": [], "embed": [], "priority": 0,
+                    "timeout": 60.0}
+        return {k: v for k, v in asdict(self).items() if k not in defaults or v != defaults[k]}
 
 
 def default_name(url: str) -> str:

@@ -2,7 +2,7 @@
 
 :meth:`Router.who_can` ranks every model offering a capability: healthy hosts first, then the remote's
 ``priority`` (lower first), then a score of latency and load (``latency × (1 + calls in flight)``), then the
-name. A local model is healthy with no latency.
+card's cost, then the name. A local model is healthy with no latency.
 
 :class:`CapabilityModel` (catalog name ``cap:<capability>``) tries the ranked models in turn under one
 deadline. It moves on only when the failure left nothing behind (``RemoteError.failover_ok``: the host was
@@ -36,11 +36,12 @@ class Candidate:
     host: str            # "local" or a remote's name
     priority: int
     status: HostStatus
+    cost: float = 1.0    # the card's relative cost of one call
 
     def rank(self) -> tuple:
         health = {True: 0, None: 1, False: 2}[self.status.healthy]
         score = (self.status.latency_ms or 0.0) * (1 + self.status.load)
-        return health, self.priority, score, self.name
+        return health, self.priority, score, self.cost, self.name
 
     def describe(self) -> str:
         return f"{self.name} ({self.status.describe()})" if self.host != "local" else f"{self.name} (local)"
@@ -58,8 +59,8 @@ class Router:
 
     def who_can(self, capability: str) -> list[Candidate]:
         """Every model offering ``capability``, best first."""
-        candidates = [Candidate(card.name, card.host, self._priority(card.host), self.monitor.health(card.host))
-                      for card in self.offering(capability)]
+        candidates = [Candidate(card.name, card.host, self._priority(card.host), self.monitor.health(card.host),
+                                card.cost) for card in self.offering(capability)]
         return sorted(candidates, key=Candidate.rank)
 
     def _priority(self, host: str) -> int:

@@ -104,7 +104,8 @@ async def health(request: Request) -> Response:
 
 async def list_models(request: Request) -> Response:
     host = request.app.state.name
-    return json_response({"host": host, "models": [wire.card_to_dict(c, host=host) for c in models_of(request).cards()]})
+    cards = [wire.card_to_dict(card, host=host) for card in models_of(request).cards()]
+    return json_response({"host": host, "models": cards})
 
 
 async def model_card(model: str, request: Request) -> Response:
