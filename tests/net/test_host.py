@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 from conftest import REPO, host_process
 
-from workbench.core.messages import to_jsonable
+from workbench.core.messages import Message, to_jsonable
 from workbench.data.digits import heldout_image
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, RemoteHTTPError
+from workbench.net.connected import connect
+from workbench.net.remotes import Remote, Remotes
 from workbench.net.server import check_bind
 
 pytestmark = pytest.mark.network
@@ -46,7 +48,6 @@ def test_invoke_runs_the_real_model(host_a):
     image, label = heldout_image(3)
     answer = httpx.post(f"{host_a.url}/models/digits-logreg/invoke", json=message("image.digits", image)).json()
     from sample_models.digits import load_logreg
-    from workbench.core.messages import Message
 
     local = load_logreg()
     local.load()
@@ -151,3 +152,13 @@ def test_binding_beyond_loopback_needs_a_token():
         check_bind(outside, "a-token")
     with pytest.raises(ConfigError, match="empty"):
         check_bind("0.0.0.0", " ")
+
+
+async def test_a_peer_with_a_token(guarded, tmp_path):  # the cards seen with the good token are cached
+    good = await connect(Remotes([Remote("g", "peer", guarded.url, token="s3cret-token")], tmp_path / "r.yaml"))
+    assert good.hosts()["g"].startswith("healthy")
+    assert (await good.create("identity@g").invoke(Message("text", "hi"))).content == "hi"
+    bad = await connect(Remotes([Remote("g", "peer", guarded.url, token="guess")], tmp_path / "r.yaml"))
+    assert bad.hosts()["g"] == "unreachable (HTTP 401)"
+    with pytest.raises(RemoteHTTPError, match="answered 401 Unauthorized \\(a valid token is required"):
+        await bad.create("identity@g").invoke(Message("text", "hi"))

@@ -13,6 +13,7 @@ its error; the steps it feeds are recorded as skipped; steps already finished ar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import os
@@ -282,10 +283,11 @@ class CompiledNetwork:
 
         if inspect.isasyncgenfunction(model.stream):
             async def consume():  # an async generator cannot return: it may yield its final Message last
-                async for piece in model.stream(message):
-                    if isinstance(piece, Message):
-                        return piece
-                    token(piece)
+                async with contextlib.aclosing(model.stream(message)) as stream:
+                    async for piece in stream:
+                        if isinstance(piece, Message):
+                            return piece
+                        token(piece)
                 return None
             call = consume()
         else:

@@ -122,8 +122,10 @@ def remote_name(card: ModelCard) -> str:
 
 
 def _short(exc: Exception) -> str:
-    reason = getattr(exc, "reason", "") or type(exc).__name__
-    return reason
+    """Why a probe failed, in a word or two: ``ConnectError``, ``HTTP 401``, ``StepTimeout``."""
+    if status := getattr(exc, "status", None):
+        return f"HTTP {status}"
+    return getattr(exc, "reason", "") or type(exc).__name__
 
 
 # ---- the card cache ------------------------------------------------------------------------------

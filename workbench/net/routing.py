@@ -13,6 +13,7 @@ a stream that broke midway fails the step. Its output's ``meta["decision"]`` say
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, AsyncIterator
 
@@ -121,12 +122,13 @@ class CapabilityModel(Model):
                 if not (isinstance(model, RemoteModel) and model.stream is not None):
                     output = await _call(model, message, deadline)
                 else:  # pieces pass through; the final Message comes last
-                    async for piece in model.stream(message, deadline):
-                        if isinstance(piece, Message):
-                            output = piece
-                            break
-                        pieces.append(piece)
-                        yield piece
+                    async with contextlib.aclosing(model.stream(message, deadline)) as stream:
+                        async for piece in stream:
+                            if isinstance(piece, Message):
+                                output = piece
+                                break
+                            pieces.append(piece)
+                            yield piece
             except RemoteError as exc:
                 if pieces:  # already streamed: another model would start over, so the step fails
                     raise
