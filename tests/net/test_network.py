@@ -161,3 +161,20 @@ async def test_a_message_survives_the_trip(remotes):
     back = await model.invoke(sent)
     assert back.content["list"] == [1, 2.5, "x"] and back.content["nested"]["inf"] == float("inf")
     assert back.content["nan"] != back.content["nan"] and back.meta == {"k": "v"}
+
+
+def test_cli_remote_add_openai_lists_and_runs_its_models(host_a, tmp_path):
+    home = tmp_path / "home"
+    added = workbench(home, "remote", "add-openai", "facade", f"{host_a.url}/v1", "--chat", "reverse-chat",
+                      "--embed", "hash-embed").stdout
+    assert "added openai 'facade'" in added and "2 models: reverse-chat@facade, hash-embed@facade" in added
+    rows = {r["name"]: r for r in json.loads(workbench(home, "models", "--json").stdout)}
+    assert rows["reverse-chat@facade"]["backend"] == "openai" and rows["reverse-chat@facade"]["host"] == "facade"
+    assert rows["hash-embed@facade"]["capabilities"] == ["text.embed"]
+    assert "facade  openai" in workbench(home, "remote", "list").stdout
+    network = tmp_path / "chat.yaml"
+    network.write_text(yaml.safe_dump({"schema": "workbench.network/1", "name": "chat",
+                                       "nodes": [{"id": "chat", "model": "reverse-chat@facade"}]}))
+    printed = workbench(home, "run", str(network), "--input", "to be or not").stdout
+    assert "openai/remote@facade" in printed and "not or be to" in printed
+    assert "removed openai 'facade'" in workbench(home, "remote", "remove", "facade").stdout

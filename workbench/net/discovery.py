@@ -113,7 +113,8 @@ def peer_card(remote: Remote, data: dict) -> ModelCard:
 def openai_cards(remote: Remote, names: list[str]) -> list[ModelCard]:
     embed = set(remote.embed) if remote.chat or remote.embed else {n for n in names if "embed" in n.lower()}
     return [ModelCard(f"{n}@{remote.name}", "openai", "text", "vector" if n in embed else "text",
-                      (EMBED if n in embed else GENERATE,), f"{n} at {remote.url}", device="remote", host=remote.name)
+                      (EMBED if n in embed else GENERATE,), f"{n} at {remote.url}", device=f"remote@{remote.name}",
+                      host=remote.name)
             for n in names]
 
 
