@@ -145,6 +145,11 @@ async def test_empty_choices_and_a_usage_only_chunk_are_handled(faults):
     assert final.meta["usage"] == {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
 
 
+async def test_an_answer_over_the_size_limit_is_refused(faults):
+    with pytest.raises(RemoteHTTPError, match="answered with more than 100 bytes; refused"):
+        await chat(faults, "ok", Policy(max_body=100)).invoke(Message("text", "hi"))
+
+
 async def test_embeddings_from_an_openai_server(faults):
     card = ModelCard("emb", "openai", "text", "vector", ("text.embed",), host="faults")
     model = OpenAIEmbed(card, HTTPClient(faults.url, "faults", policy=FAST), "ok")

@@ -73,6 +73,13 @@ def test_stream_sends_tokens_then_the_end(host_a):
     assert events[-1][1]["output"]["content"] == "three two one"
 
 
+def test_a_blocking_generator_streams_from_a_worker_thread(host_a):
+    answer = httpx.post(f"{host_a.url}/models/threaded-chat/stream", json=message("text", "x y z"))
+    events = sse_events(answer.text)
+    assert [e for e, _ in events] == ["token", "token", "token", "end"]
+    assert events[-1][1]["output"]["content"] == "z y x"
+
+
 def test_a_model_failing_mid_stream_sends_an_error_event_in_the_200_stream(host_a):
     answer = httpx.post(f"{host_a.url}/models/broken-chat/stream", json=message("text", "a b c d e"))
     assert answer.status_code == 200

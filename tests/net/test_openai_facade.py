@@ -24,7 +24,7 @@ def client(host_a):
 
 def test_models_lists_the_text_models_only(client):
     names = {m.id for m in client.models.list()}
-    assert {"reverse-chat", "slow-chat", "broken-chat", "hash-embed"} <= names
+    assert {"reverse-chat", "slow-chat", "broken-chat", "threaded-chat", "hash-embed"} <= names
     assert "digits-cnn" not in names and "vote" not in names
 
 
@@ -36,9 +36,10 @@ def test_chat_completion(client):
     assert answer.usage.prompt_tokens == 6 and answer.usage.completion_tokens == 3
 
 
-def test_chat_completion_stream_with_usage(client):
+@pytest.mark.parametrize("model", ["reverse-chat", "threaded-chat"])
+def test_chat_completion_stream_with_usage(client, model):
     chunks = list(client.chat.completions.create(
-        model="reverse-chat", messages=[{"role": "user", "content": [{"type": "text", "text": "a b c d"}]}],
+        model=model, messages=[{"role": "user", "content": [{"type": "text", "text": "a b c d"}]}],
         stream=True, stream_options={"include_usage": True}))
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "d c b a"

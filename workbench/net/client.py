@@ -41,6 +41,7 @@ class Policy:
     max_retry_after: float = 10.0   # the longest Retry-After honoured, seconds
     idle: float = 30.0              # after the headers, the longest wait for more of the body or stream
     connect: float = 5.0            # the longest wait for one connection
+    max_body: int = 64 * 1024 * 1024  # the largest answer accepted, bytes
 
 
 class Deadline:
@@ -199,7 +200,10 @@ class HTTPClient:
     async def json(self, method: str, path: str, payload: Any = None, *, deadline: Deadline) -> Any:
         async with self._slot(deadline):
             response = await self.send(method, path, payload, deadline=deadline)
-            body = await self.read(response, deadline)
+            body = await self.read(response, deadline, limit=self.policy.max_body + 1)
+        if len(body) > self.policy.max_body:
+            raise RemoteHTTPError(f"answered with more than {self.policy.max_body} bytes; refused", self.host,
+                                  response.status_code, wire.snippet(body[:200].decode("utf-8", "replace")))
         try:
             return json.loads(body)
         except ValueError:
