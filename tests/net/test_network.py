@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -14,8 +15,11 @@ from conftest import REPO
 from workbench import Engine, Network, Store
 from workbench.core.messages import Message
 from workbench.data.digits import heldout_image
-from workbench.errors import ConfigError, ModelError
-from workbench.net.connected import connect
+from workbench.core.cards import ModelCard
+from workbench.core.catalog import Catalog
+from workbench.errors import CapabilityUnavailable, ConfigError, HostUnreachable, ModelError
+from workbench.net.connected import ConnectedCatalog, connect
+from workbench.net.discovery import HealthMonitor
 from workbench.net.remotes import Remote, Remotes
 
 pytestmark = pytest.mark.network
@@ -178,3 +182,31 @@ def test_cli_remote_add_openai_lists_and_runs_its_models(host_a, tmp_path):
     printed = workbench(home, "run", str(network), "--input", "to be or not").stdout
     assert "openai/remote@facade" in printed and "not or be to" in printed
     assert "removed openai 'facade'" in workbench(home, "remote", "remove", "facade").stdout
+
+
+async def test_capability_routing_prefers_this_machine_and_says_so(remotes):
+    catalog = await connect(remotes)
+    image, _ = heldout_image(5)
+    local = catalog.create("digits-logreg")
+    local.load()
+    answer = await catalog.create("cap:image.classify.digits").invoke(Message("image.digits", image))
+    assert answer.meta["decision"] == "routed to digits-logreg (local)"  # no latency, and the lowest cost
+    assert answer.content["label"] == local.invoke(Message("image.digits", image)).content["label"]
+
+
+async def test_when_every_host_offering_a_capability_is_down_the_step_says_who_failed(tmp_path):
+    closed = []
+    for _ in range(2):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        closed.append(sock)
+    remotes = Remotes([Remote(f"d{i}", "peer", f"http://127.0.0.1:{s.getsockname()[1]}") for i, s in enumerate(closed)])
+    cards = {r.name: [ModelCard(f"echo@{r.name}", "peer", "text", "text", ("text.echo",), host=r.name)] for r in remotes}
+    catalog = ConnectedCatalog(Catalog(), HealthMonitor(remotes), cards)
+    with pytest.raises(CapabilityUnavailable) as caught:
+        await catalog.create("cap:text.echo").invoke(Message("text", "hi"))
+    assert str(caught.value) == ("every model offering text.echo failed: host 'd0' unreachable (ConnectError); "
+                                 "host 'd1' unreachable (ConnectError)")
+    assert isinstance(caught.value.__cause__, HostUnreachable)
+    for sock in closed:
+        sock.close()

@@ -67,12 +67,16 @@ class Router:
     def _priority(self, host: str) -> int:
         return next((r.priority for r in self.monitor.remotes if r.name == host), 0)
 
-    def model(self, name: str) -> Model:
+    async def model(self, name: str) -> Model:
+        """The candidate ``name``, built and loaded once (on a worker thread: loading torch weights takes a while)."""
         if name not in self._models:
-            model = self.catalog.create(name)
-            model.load()
-            self._models[name] = model
+            self._models[name] = await asyncio.get_running_loop().run_in_executor(None, self._load, name)
         return self._models[name]
+
+    def _load(self, name: str) -> Model:
+        model = self.catalog.create(name)
+        model.load()
+        return model
 
 
 def capability_card(capability: str, cards: list[ModelCard]) -> ModelCard:
@@ -105,7 +109,7 @@ class CapabilityModel(Model):
             if _failed_before(candidate, failures):
                 continue
             try:
-                output = await _call(self.router.model(candidate.name), message, deadline)
+                output = await _call(await self.router.model(candidate.name), message, deadline)
             except RemoteError as exc:
                 _note(exc, candidate, deadline, failures)
                 continue
@@ -117,7 +121,7 @@ class CapabilityModel(Model):
         for candidate in await self._ranked():
             if _failed_before(candidate, failures):
                 continue
-            model, pieces = self.router.model(candidate.name), []
+            model, pieces = await self.router.model(candidate.name), []
             try:
                 if not (isinstance(model, RemoteModel) and model.stream is not None):
                     output = await _call(model, message, deadline)
