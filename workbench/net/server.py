@@ -15,6 +15,7 @@ a message, nothing more: no parameters, no code, no file paths. Errors are ``{"e
 """
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
 import json
@@ -67,8 +68,16 @@ def create_app(catalog: Catalog | None = None, *, name: str = "workbench", token
     """The host's ASGI app, serving the models of ``catalog`` (default: this machine's catalog)."""
     from workbench.net.openai_api import router as openai_router
 
-    app = FastAPI(title=f"workbench host {name}", docs_url=None, redoc_url=None)  # docs pages load JS from a CDN
-    app.state.models, app.state.name = LocalModels(catalog or default_catalog()), name
+    models = LocalModels(catalog or default_catalog())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        models.close()
+
+    app = FastAPI(title=f"workbench host {name}", docs_url=None, redoc_url=None,  # docs pages load JS from a CDN
+                  lifespan=lifespan)
+    app.state.models, app.state.name = models, name
     app.add_exception_handler(ApiError, api_error)
     app.add_api_route("/health", health)
     app.add_api_route("/models", list_models)
@@ -77,7 +86,6 @@ def create_app(catalog: Catalog | None = None, *, name: str = "workbench", token
     app.add_api_route("/models/{model}/stream", stream, methods=["POST"])
     app.include_router(openai_router)
     app.add_middleware(Guard, token=token, max_body=max_body)
-    app.router.add_event_handler("shutdown", app.state.models.close)
     return app
 
 
