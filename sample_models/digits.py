@@ -56,7 +56,7 @@ class DigitsClassifier:
                 raise ValueError(f"expected one 8×8 image, got shape {np.shape(message.content)}")
             return pixels(message.content)  # (1, 64)
         except (TypeError, ValueError) as exc:
-            raise ModelError(f"{self.card.name}: bad input: {exc}", self.node) from exc
+            raise ModelError(f"bad input to {self.card.name}: {exc}", self.node) from exc
 
     def decode(self, logits: np.ndarray, message: Message) -> Message:
         probs = softmax(logits)[0]  # (10,)

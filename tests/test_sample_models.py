@@ -103,7 +103,7 @@ def test_a_flat_list_of_64_pixels_works_too(loaded):
 def test_bad_input_is_a_model_error(name, message):
     model = build(name, node="digit")
     model.load()
-    with pytest.raises(ModelError, match=rf"node 'digit': {name}: bad input"):
+    with pytest.raises(ModelError, match=rf"node 'digit': bad input to {name}: "):
         model.invoke(message)
 
 

@@ -29,6 +29,13 @@ def _dump(data) -> None:
     click.echo(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2, allow_nan=False))
 
 
+def _catalog():
+    """The local catalog, joined by the remotes' models when $WORKBENCH_HOME/remotes.yaml names any."""
+    from workbench.net.connected import connected_catalog
+
+    return connected_catalog()
+
+
 def _store():
     from workbench.config import store_path
     from workbench.store.sqlite import Store
@@ -63,7 +70,7 @@ def run(network, input_text, limit, concurrency, step_timeout, as_json):
     from workbench.engine.runner import Engine
     from workbench.examples import load_network
 
-    net = load_network(network)
+    net = load_network(network, _catalog())
     store = _store()
     if input_text is None and not net.dataset:
         raise click.UsageError(f"network {net.name!r} names no data set: give an --input")
@@ -180,21 +187,24 @@ def examples(as_json):
 def models(as_json):
     """List the models in the catalog, with backend and device."""
     from workbench.console import table
-    from workbench.core.catalog import default_catalog
 
-    rows = []
-    for entry in default_catalog():
+    rows, catalog = [], _catalog()
+    health = catalog.hosts() if hasattr(catalog, "hosts") else {}
+    for entry in catalog:
         missing = entry.missing()
-        rows.append({"name": entry.name, "backend": entry.card.backend, "device": _device_of(entry, missing),
+        down = "unreachable" in health.get(entry.card.host, "")
+        rows.append({"name": entry.name, "host": entry.card.host + (" (unreachable)" if down else ""),
+                     "backend": entry.card.backend,
+                     "device": _device_of(entry, missing),
                      "input": entry.card.input_kind, "output": entry.card.output_kind,
                      "capabilities": list(entry.card.capabilities), "available": not missing,
                      "install": f"pip install 'modelnet-workbench[{entry.extra}]'" if missing else None,
                      "description": entry.card.description})
     if as_json:
         return _dump(rows)
-    click.echo(table([[r["name"], r["backend"], r["device"], ", ".join(r["capabilities"]),
+    click.echo(table([[r["name"], r["host"], r["backend"], r["device"], ", ".join(r["capabilities"]),
                        r["description"] if r["available"] else f"unavailable: {r['install']}"] for r in rows],
-                     ["model", "backend", "device", "capabilities", "description"]))
+                     ["model", "host", "backend", "device", "capabilities", "description"]))
 
 
 def _device_of(entry, missing) -> str:
@@ -288,6 +298,11 @@ def runs_export(run_id, fmt):
 
     events = _store().events(run_id)
     _dump(to_otel(events) if fmt == "otel" else [e.to_dict() for e in events])
+
+
+from workbench.net.cli import register as _register_net  # noqa: E402  (host, peers, remote, capabilities)
+
+_register_net(cli)
 
 
 def main() -> None:

@@ -14,7 +14,14 @@
     ├── ModelError                 a model failed to load or run; names the node
     │   ├── BackendUnavailable     the backend's package is not installed (names the extra)
     │   ├── DeviceUnavailable      the requested device is not on this machine
-    │   └── StepTimeout            a step ran past its deadline
+    │   ├── StepTimeout            a step ran past its deadline
+    │   ├── CapabilityUnavailable  no model (local or remote) offers a capability, or every one failed
+    │   └── RemoteError            a remote host or OpenAI-compatible server failed; names the host
+    │       ├── HostUnreachable    no connection, or it was lost before an answer (after the retries allowed)
+    │       ├── RemoteHTTPError    an error status or a non-JSON answer; carries the status and a trimmed snippet
+    │       └── StreamBroken       a body or stream that stalled, broke off or carried an error event;
+    │                              keeps the partial text, marked incomplete
+    ├── ConfigError                a config file (remotes, host options) is malformed or unsafe
     ├── RunCancelled               a run was cancelled
     └── StoreError                 the run store could not be read or written
         └── RunNotFound
@@ -113,6 +120,61 @@ class DeviceUnavailable(ModelError):
 
 class StepTimeout(ModelError):
     pass
+
+
+class CapabilityUnavailable(ModelError):
+    pass
+
+
+class RemoteError(ModelError):
+    """A remote host failed. ``host`` names it; ``failover_ok`` says whether another host may be tried
+    (nothing was answered, so trying elsewhere cannot duplicate work the caller already saw)."""
+
+    failover_ok = False
+
+    def __init__(self, message: str, host: str, node: str | None = None):
+        self.host = host
+        super().__init__(f"host {host!r}: {message}", node)
+
+
+class HostUnreachable(RemoteError):
+    """No connection to the host, or it was lost before an answer. ``reason`` is the low-level error's name."""
+
+    failover_ok = True
+
+    def __init__(self, message: str, host: str, reason: str = "", node: str | None = None):
+        self.reason = reason
+        super().__init__(message, host, node)
+
+
+class RemoteHTTPError(RemoteError):
+    """The host answered with an error ``status`` (or 2xx with a body that is not JSON); ``snippet`` is the
+    start of the body, tags and runs of whitespace removed."""
+
+    def __init__(self, message: str, host: str, status: int, snippet: str = "", node: str | None = None):
+        self.status, self.snippet = status, snippet
+        super().__init__(message, host, node)
+
+    @property
+    def failover_ok(self) -> bool:
+        return self.status in (404, 429) or self.status >= 500
+
+
+class StreamBroken(RemoteError):
+    """A body or stream stalled, broke off or carried an error event. ``partial`` is the text received so far
+    as a Message whose meta has ``incomplete: True`` (or None when nothing came)."""
+
+    def __init__(self, message: str, host: str, partial=None, node: str | None = None):
+        self.partial = partial
+        super().__init__(message, host, node)
+
+    @property
+    def failover_ok(self) -> bool:
+        return not (self.partial is not None and self.partial.content)
+
+
+class ConfigError(WorkbenchError):
+    """A config file or option is malformed or unsafe; says which file or option and what was expected."""
 
 
 class RunCancelled(WorkbenchError):

@@ -7,7 +7,8 @@ runs them in a worker thread, so independent steps overlap; cheap ones run inlin
 
 A model that produces text piece by piece may also define ``stream(message)``: a generator (run in a
 worker thread) or an async generator that yields text pieces and may ``return`` the final Message (else
-the engine joins the pieces into one). The engine prefers ``stream`` when it is there, reports every piece
+the engine joins the pieces into one; an async generator, which cannot return a value, may yield its final
+Message as its last item). The engine prefers ``stream`` when it is there, reports every piece
 as a ``step.token`` event, and stops asking for pieces as soon as the step is cancelled or times out.
 """
 from __future__ import annotations

@@ -13,6 +13,7 @@ its error; the steps it feeds are recorded as skipped; steps already finished ar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import os
@@ -272,9 +273,9 @@ class CompiledNetwork:
             run.emit(STEP_END, step=step, node=node, status="timeout", device=device, start=start, end=time.time(),
                      error=f"StepTimeout: {exc}")
             return None
-        except Exception as exc:
+        except Exception as exc:  # a broken stream keeps its partial output, marked incomplete
             run.emit(STEP_END, step=step, node=node, status="failed", device=device, start=start, end=time.time(),
-                     error=f"{type(exc).__name__}: {exc}")
+                     error=f"{type(exc).__name__}: {exc}", output=getattr(exc, "partial", None))
             return None
         if decision := output.meta.get("decision"):
             run.emit(DECISION, step=step, node=node, decision=str(decision))
@@ -316,10 +317,12 @@ class CompiledNetwork:
                 run.emit(STEP_TOKEN, step=step, node=node, output=piece)
 
         if inspect.isasyncgenfunction(model.stream):
-            async def consume():
-                stream = model.stream(message)
-                async for piece in stream:
-                    token(piece)
+            async def consume():  # an async generator cannot return: it may yield its final Message last
+                async with contextlib.aclosing(model.stream(message)) as stream:
+                    async for piece in stream:
+                        if isinstance(piece, Message):
+                            return piece
+                        token(piece)
                 return None
             call = consume()
         else:

@@ -27,5 +27,5 @@ def resolve(name_or_path: str) -> Path:
                                              f"examples: {', '.join(sorted(examples))}")
 
 
-def load_network(name_or_path: str) -> Network:
-    return files.load(resolve(name_or_path))
+def load_network(name_or_path: str, catalog=None) -> Network:
+    return files.load(resolve(name_or_path), catalog)
