@@ -225,6 +225,11 @@ def runs_replay(run_id, speed, as_json):
             printer(event)
 
 
+from workbench.app.cli import up  # noqa: E402  (the app's command; Panel loads only when it runs)
+
+cli.add_command(up)
+
+
 def main() -> None:
     cli(prog_name="workbench")
 
