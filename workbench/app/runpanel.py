@@ -195,6 +195,7 @@ class RunPanel(Viewer):
             return
         finally:
             self.progress.visible = False
+            self.graph.reset_statuses()
         self._say(_scores_html(evaluation), html_ok=True)
         if self.on_done:
             self.on_done(None)
