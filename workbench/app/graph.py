@@ -14,7 +14,7 @@ from panel_reactflow import ReactFlow
 
 from workbench.app import layout
 from workbench.app.theme import node_css
-from workbench.core.network import Network
+from workbench.core.network import Network, Pathway
 from workbench.errors import WorkbenchError
 
 ARROW = {"type": "arrowclosed", "width": 18, "height": 18, "color": "#94a3b8"}
@@ -110,7 +110,7 @@ class GraphView(Viewer):
     def connect(self, source: str, target: str) -> bool:
         """Add a pathway as if drawn; False (and the reason in ``message``) when the network refuses it."""
         try:
-            self.network.connect(source, target)
+            self.network.add_pathway(Pathway(source, target))
         except WorkbenchError as exc:
             self._notice(str(exc), refused=True)
             return False
@@ -132,7 +132,7 @@ class GraphView(Viewer):
         if self._edge_ends.get(edge_id) == (source, target):
             return  # added from code: already in the network
         try:
-            self.network.connect(source, target)
+            self.network.add_pathway(Pathway(source, target))
         except WorkbenchError as exc:
             self._notice(str(exc), refused=True)
             pn.state.execute(lambda: self.flow.remove_edge(edge_id), schedule=True)  # after this sync settles

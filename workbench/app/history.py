@@ -29,7 +29,7 @@ class History(Viewer):
                                           sizing_mode="stretch_width", css_classes=["wb-history"],
                                           pagination=None)
         self.table.on_click(self._open)
-        self.refresh_button = pn.widgets.Button(name="↻ Refresh", width=110, css_classes=["wb-history-refresh"])
+        self.refresh_button = pn.widgets.Button(label="↻ Refresh", width=110, css_classes=["wb-history-refresh"])
         self.refresh_button.on_click(lambda _: self.refresh())
         self.refresh()
 

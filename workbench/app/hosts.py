@@ -25,13 +25,13 @@ class HostForm(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self.kind = pn.widgets.RadioButtonGroup(options={v: k for k, v in KINDS.items()}, value="workbench",
-                                                button_type="light", sizing_mode="stretch_width")
-        self.url = pn.widgets.TextInput(name="URL", placeholder="http://127.0.0.1:8765", sizing_mode="stretch_width")
-        self.model = pn.widgets.TextInput(name="Model (OpenAI-compatible)", placeholder="e.g. smollm2",
+                                                color="light", sizing_mode="stretch_width")
+        self.url = pn.widgets.TextInput(label="URL", placeholder="http://127.0.0.1:8765", sizing_mode="stretch_width")
+        self.model = pn.widgets.TextInput(label="Model (OpenAI-compatible)", placeholder="e.g. smollm2",
                                           sizing_mode="stretch_width")
-        self.key = pn.widgets.PasswordInput(name="API key (optional)", sizing_mode="stretch_width")
-        self.check = pn.widgets.Button(name="Check", button_type="default", css_classes=["wb-host-check"])
-        self.connect = pn.widgets.Button(name="Connect (not available yet)", disabled=True, description=NOT_YET,
+        self.key = pn.widgets.PasswordInput(label="API key (optional)", sizing_mode="stretch_width")
+        self.check = pn.widgets.Button(label="Check", color="default", css_classes=["wb-host-check"])
+        self.connect = pn.widgets.Button(label="Connect (not available yet)", disabled=True, description=NOT_YET,
                                          css_classes=["wb-host-connect"])
         self.result = html_pane("", sizing_mode="stretch_width", css_classes=["wb-host-result"])
         self.check.on_click(self._check)

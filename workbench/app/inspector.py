@@ -19,7 +19,7 @@ class Inspector(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self._body = html_pane("", sizing_mode="stretch_width", css_classes=["wb-inspector"], margin=(0, 4))
-        self._delete = pn.widgets.Button(name="Delete selected", button_type="danger", button_style="outline",
+        self._delete = pn.widgets.Button(label="Delete selected", color="danger", variant="outline",
                                          disabled=True, sizing_mode="stretch_width", css_classes=["wb-delete"])
         self._delete.on_click(lambda _: self.graph.delete_selected())
         self.graph.param.watch(self._refresh, ["selection", "edited"])

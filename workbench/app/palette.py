@@ -37,8 +37,8 @@ class Palette(Viewer):
         missing = entry.missing()
         colour = BACKEND_COLOURS.get(entry.card.backend, DEFAULT_COLOUR)
         hint = (f"needs pip install 'modelnet-workbench[{entry.extra}]'" if missing else entry.card.description)
-        button = pn.widgets.Button(name=f"+  {entry.name}", description=hint, disabled=bool(missing),
-                                   button_type="light", sizing_mode="stretch_width", margin=(2, 4),
+        button = pn.widgets.Button(label=f"+  {entry.name}", description=hint, disabled=bool(missing),
+                                   color="light", sizing_mode="stretch_width", margin=(2, 4),
                                    css_classes=["wb-palette-item", f"wb-add-{entry.name}"],
                                    stylesheets=[f":host {{ --wb-backend: {colour}; }} .bk-btn {{ text-align: left; "
                                                 f"border-left: 4px solid var(--wb-backend); }}"])

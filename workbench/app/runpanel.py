@@ -37,17 +37,17 @@ class RunPanel(Viewer):
         super().__init__(**params)
         self._task: asyncio.Future | None = None
         self.events: list = []
-        self.protocol = pn.widgets.Select(name="Protocol", options=list(PROTOCOLS), sizing_mode="stretch_width")
-        self.mode = pn.widgets.RadioButtonGroup(options=MODES, button_type="light", sizing_mode="stretch_width",
+        self.protocol = pn.widgets.Select(label="Protocol", options=list(PROTOCOLS), sizing_mode="stretch_width")
+        self.mode = pn.widgets.RadioButtonGroup(options=MODES, color="light", sizing_mode="stretch_width",
                                                 css_classes=["wb-mode"])
-        self.digit = pn.widgets.IntSlider(name="Held-out digit", start=0, end=449, value=17,
+        self.digit = pn.widgets.IntSlider(label="Held-out digit", start=0, end=449, value=17,
                                           sizing_mode="stretch_width", css_classes=["wb-digit"])
         self.picture = html_pane("", css_classes=["wb-picture"], margin=(0, 4))
-        self.text = pn.widgets.TextAreaInput(name="Text", value="What is the capital of France?", height=80,
+        self.text = pn.widgets.TextAreaInput(label="Text", value="What is the capital of France?", height=80,
                                              sizing_mode="stretch_width", css_classes=["wb-text"])
-        self.run_button = pn.widgets.Button(name="▶ Run", button_type="primary", css_classes=["wb-run"],
+        self.run_button = pn.widgets.Button(label="▶ Run", color="primary", css_classes=["wb-run"],
                                             sizing_mode="stretch_width")
-        self.cancel_button = pn.widgets.Button(name="■ Cancel", disabled=True, css_classes=["wb-cancel"],
+        self.cancel_button = pn.widgets.Button(label="■ Cancel", disabled=True, css_classes=["wb-cancel"],
                                                sizing_mode="stretch_width")
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width")
         self.status = html_pane("", sizing_mode="stretch_width", css_classes=["wb-run-status"])

@@ -80,7 +80,7 @@ class Workbench(Viewer):
     # ---- files --------------------------------------------------------------------------------
     def _file_controls(self):
         save = pn.widgets.FileDownload(callback=self._saved, filename="network.yaml", label="Save network",
-                                       button_type="default", css_classes=["wb-save"], width=140)
+                                       color="default", css_classes=["wb-save"], width=140)
         self._save = save
         load = pn.widgets.FileInput(accept=".yaml,.yml,.json", css_classes=["wb-load"], width=230)
         load.param.watch(lambda e: self.load_text(e.new.decode("utf-8", "replace"), load.filename or "upload"),
