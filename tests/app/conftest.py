@@ -22,8 +22,9 @@ def app(app_home):
     process.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module (sync Playwright holds an event loop; async tests elsewhere need none)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (bash .ci/setup test installs it)")
     from playwright.sync_api import sync_playwright

@@ -139,7 +139,7 @@ async def test_a_network_that_cannot_run_says_why(tmp_path):
 
 def test_loading_a_bad_file_keeps_the_network_and_says_where(tmp_path):
     text = example_paths()["digits-ensemble"].read_text()
-    workbench = Workbench(Shared(Engine(), Store(tmp_path / "runs.sqlite"), text))
+    workbench = Workbench(Shared(Engine(), Store(tmp_path / "runs.sqlite"), files.loads(text)))
     assert not workbench.load_text("schema: workbench.network/1\nname: x\nnodes:\n- {id: a, model: nope}\n", "bad.yaml")
     assert "bad.yaml at nodes[0].model" in workbench.graph.message and "no model named 'nope'" in workbench.graph.message
     assert workbench.graph.network.name == "digits-ensemble"

@@ -16,6 +16,7 @@ from workbench.app.graph import GraphView
 from workbench.app.theme import html_pane
 from workbench.app.pictures import digit_svg
 from workbench.core.protocols import PROTOCOLS, protocol_rules
+from workbench.engine.events import STEP_TOKEN
 from workbench.engine.runner import Engine, new_run_id
 from workbench.errors import WorkbenchError
 
@@ -114,9 +115,7 @@ class RunPanel(Viewer):
             return
         net, self.running = self.graph.network, True
         try:
-            self.graph.show_statuses({n: "loading" for n in net.nodes})
-            self._say("loading models…")
-            compiled = await asyncio.get_running_loop().run_in_executor(None, self.engine.compile, net)
+            compiled = await self.compile(net)
             self.graph.show_devices(compiled.devices)
             if self.mode.value == "dataset":
                 await self._run_dataset(compiled)
@@ -128,9 +127,19 @@ class RunPanel(Viewer):
         finally:
             self._task, self.running = None, False
 
+    async def compile(self, net):
+        """Validate and load models off the event loop; nodes say "loading" only if it takes a while."""
+        loading = asyncio.get_running_loop().run_in_executor(None, self.engine.compile, net)
+        done, _ = await asyncio.wait([loading], timeout=0.2)
+        if not done:
+            self.graph.show_statuses({n: "loading" for n in net.nodes})
+            self._say("loading models…")
+        return await loading
+
     async def _run_one(self, compiled, message) -> None:
         run_id, buffer = new_run_id(), []
         self.events, self.tokens.object = [], ""
+        self._statuses, self._current, self._text = {}, None, {}
         if self.on_start:
             self.on_start(run_id, f"Run {run_id} · {compiled.network.name} · {message.summary(40)}")
         self._say(f"running {run_id}…")
@@ -150,10 +159,10 @@ class RunPanel(Viewer):
         batch = buffer[:]
         del buffer[:len(batch)]
         self.events.extend(batch)
-        statuses, current = steps.live_statuses(self.events)
-        self.graph.show_statuses(statuses, current)
-        streamed = steps.tokens(self.events)
-        if streamed:
+        _, self._current = steps.live_statuses(batch, self._statuses, self._current)
+        self.graph.show_statuses(self._statuses, self._current)
+        if any(e.type == STEP_TOKEN for e in batch):
+            streamed = steps.tokens(batch, self._text)
             self.tokens.object = "".join(f"<div class='wb-token-step'><b>{html.escape(s)}</b> "
                                          f"<span>{html.escape(t)}</span></div>" for s, t in streamed.items())
         if self.on_events:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from pathlib import Path
-
 from workbench.config import store_path
 
 DEFAULT_NETWORK = "digits-ensemble"
@@ -24,34 +22,28 @@ def free_port() -> int:
 
 
 def shared_state(network: str | None = None):
-    """The engine, the run store and the opening network's text (a file path or a shipped example's name)."""
+    """The engine, the run store and the opening network (a file path or a shipped example's name)."""
+    from workbench.app.layout import place_missing
     from workbench.app.session import Shared
     from workbench.core import files
     from workbench.engine.runner import Engine
     from workbench.examples import resolve
     from workbench.store.sqlite import Store
 
-    path = Path(resolve(network or DEFAULT_NETWORK))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        from workbench.errors import NetworkFileError
-
-        raise NetworkFileError(str(path), "", f"cannot read the file ({exc})") from exc
-    files.loads(text, source=str(path))  # refuse a bad file now, not in every session
+    opening = files.load(resolve(network or DEFAULT_NETWORK))  # a bad file is refused here, once
+    place_missing(opening)
     store = Store(store_path())
-    return Shared(Engine(sinks=[store.write]), store, text, str(path))
+    return Shared(Engine(sinks=[store.write]), store, opening)
 
 
 def warm_up(shared) -> threading.Thread:
     """Load the opening network's models in the background, so the first run does not wait for them."""
-    from workbench.core import files
 
     def load():
         try:
-            shared.engine.compile(files.loads(shared.network_text, source=shared.network_source))
+            shared.engine.compile(shared.fresh_network())
         except Exception as exc:  # shown again, with its reason, when a user presses Run
-            log.warning("could not load the models of %s: %s", shared.network_source, exc)
+            log.warning("could not load the models of %s: %s", shared.network.name, exc)
 
     thread = threading.Thread(target=load, name="workbench-warm-up", daemon=True)
     thread.start()

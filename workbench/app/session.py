@@ -5,6 +5,7 @@ runs or sees lives in the session's own objects, so two sessions never see each 
 """
 from __future__ import annotations
 
+import copy
 import html
 import io
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from workbench.app.runpanel import RunPanel
 from workbench.app.theme import html_pane, stylesheet
 from workbench.app.trace import TraceView
 from workbench.core import files
+from workbench.core.network import Network
 from workbench.engine.runner import Engine
 from workbench.errors import WorkbenchError
 from workbench.examples import example_paths
@@ -36,8 +38,11 @@ class Shared:
 
     engine: Engine
     store: Store
-    network_text: str          # the opening network as a network file's text
-    network_source: str = "<network>"
+    network: Network           # the opening network, laid out; never edited: each session gets a copy
+
+    def fresh_network(self) -> Network:
+        """A copy of the opening network for one session (sharing only the catalog)."""
+        return copy.deepcopy(self.network, {id(self.network.catalog): self.network.catalog})
 
 
 class Workbench(Viewer):
@@ -46,7 +51,7 @@ class Workbench(Viewer):
     def __init__(self, shared: Shared, **params):
         super().__init__(**params)
         self.shared = shared
-        self.graph = GraphView(files.loads(shared.network_text, source=shared.network_source))
+        self.graph = GraphView(shared.fresh_network())
         self.trace = TraceView(graph=self.graph)
         self.history = History(store=shared.store, on_open=self.open_run)
         self.runs = RunPanel(graph=self.graph, engine=shared.engine, on_start=self._started,
@@ -64,18 +69,15 @@ class Workbench(Viewer):
             pn.state.onload(self.preload)
 
     async def preload(self) -> None:
-        """Load the models (shared, so usually already loaded) to show each node's real device."""
-        import asyncio
-
-        network = self.graph.network
-        self.graph.show_statuses({n: "loading" for n in network.nodes})
+        """Load the models (shared, so usually loaded already) to show each node's real device."""
         try:
-            compiled = await asyncio.get_running_loop().run_in_executor(None, self.shared.engine.compile, network)
+            compiled = await self.runs.compile(self.graph.network)
         except WorkbenchError as exc:
             self.graph.message = f"⚠ {exc}"
         else:
             self.graph.show_devices(compiled.devices)
         self.graph.reset_statuses()
+        self.runs.status.object = ""
 
     # ---- files --------------------------------------------------------------------------------
     def _file_controls(self):

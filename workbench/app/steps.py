@@ -37,31 +37,52 @@ def summary(value, width: int = 60) -> str:
     return "" if value is None else str(value)[:width]
 
 
+class StepTable:
+    """Step rows built as events arrive: ``feed`` a live run's batches, or a stored run's events at once."""
+
+    def __init__(self):
+        self.rows: list[StepRow] = []
+        self._inputs: dict = {}
+        self._decisions: dict = {}
+        self._t0: float | None = None
+
+    def feed(self, events: Iterable[Event]) -> list[StepRow]:
+        """Take more events; return the rows of the steps that ended among them."""
+        new = []
+        for e in events:
+            if self._t0 is None or e.type == RUN_START:
+                self._t0 = e.time
+            if e.type == STEP_START:
+                self._inputs[e.step] = e.input
+            elif e.type == DECISION:
+                self._decisions[e.step] = e.decision
+            elif e.type == STEP_END:
+                new.append(self._row(e))
+                self.rows.append(new[-1])
+        return new
+
+    def _row(self, e: Event) -> StepRow:
+        detail = self._decisions.get(e.step) or (summary(e.output) if e.status == "ok" else e.error or e.status)
+        return StepRow(len(self.rows) + 1, e.step, e.node or e.step, e.status or "", e.device or "",
+                       None if e.seconds is None else round(e.seconds * 1000, 2),
+                       summary(self._inputs.get(e.step)), detail or "",
+                       None if e.start is None else e.start - self._t0, None if e.end is None else e.end - self._t0)
+
+
 def step_rows(events: Iterable[Event]) -> list[StepRow]:
     """One row per ended step, in the order the steps ended."""
-    events = list(events)
-    t0 = next((e.time for e in events if e.type == RUN_START), events[0].time if events else 0.0)
-    inputs = {e.step: e.input for e in events if e.type == STEP_START}
-    decisions = {e.step: e.decision for e in events if e.type == DECISION}
-    rows = []
-    for e in events:
-        if e.type != STEP_END:
-            continue
-        detail = decisions.get(e.step) or (summary(e.output) if e.status == "ok" else e.error or e.status)
-        rows.append(StepRow(len(rows) + 1, e.step, e.node or e.step, e.status or "", e.device or "",
-                            None if e.seconds is None else round(e.seconds * 1000, 2),
-                            summary(inputs.get(e.step)), detail or "",
-                            None if e.start is None else e.start - t0, None if e.end is None else e.end - t0))
-    return rows
+    return StepTable().feed(events)
 
 
-def live_statuses(events: Iterable[Event]) -> tuple[dict[str, str], str | None]:
-    """Each node's status after ``events``, and the node that started last and is still running."""
-    statuses: dict[str, str] = {}
-    current = None
+def live_statuses(events: Iterable[Event], statuses: dict[str, str] | None = None,
+                  current: str | None = None) -> tuple[dict[str, str], str | None]:
+    """Each node's status after ``events`` (continuing from ``statuses``/``current`` when given), and the
+    node that started last and is still running."""
+    statuses = {} if statuses is None else statuses
     for e in events:
         if e.type == RUN_START:
-            statuses = {n: "idle" for n in (e.data or {}).get("nodes", {})}
+            statuses.clear()
+            statuses.update({n: "idle" for n in (e.data or {}).get("nodes", {})})
         elif e.type == STEP_START:
             statuses[e.node], current = "running", e.node
         elif e.type == STEP_END:
@@ -78,13 +99,13 @@ def replay_statuses(rows: list[StepRow], nodes: Iterable[str], position: int) ->
     return statuses, rows[position - 1].node if 0 < position <= len(rows) else None
 
 
-def tokens(events: Iterable[Event]) -> dict[str, str]:
-    """The streamed text of each step so far (``step.token`` pieces joined)."""
-    text: dict[str, list[str]] = {}
+def tokens(events: Iterable[Event], text: dict[str, str] | None = None) -> dict[str, str]:
+    """The streamed text of each step so far (``step.token`` pieces joined onto ``text`` when given)."""
+    text = {} if text is None else text
     for e in events:
         if e.type == STEP_TOKEN:
-            text.setdefault(e.step, []).append(str(e.output))
-    return {step: "".join(pieces) for step, pieces in text.items()}
+            text[e.step] = text.get(e.step, "") + str(e.output)
+    return text
 
 
 def outcome(events: Iterable[Event]) -> Event | None:

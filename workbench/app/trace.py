@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import time
 
 import holoviews as hv
 import pandas as pd
@@ -24,11 +25,14 @@ class TraceView(Viewer):
     graph = param.ClassSelector(class_=GraphView, doc="Where a replay position is shown.")
     position = param.Integer(default=0, bounds=(0, None), doc="Replay position: how many steps are shown done.")
     title = param.String(default="No run yet: press Run.", doc="What the view shows, in words.")
+    refresh = param.Number(default=0.5, bounds=(0, None), doc="Seconds between two table updates in a live run.")
 
     def __init__(self, **params):
         super().__init__(**params)
         self.events: list = []
-        self.rows: list[steps.StepRow] = []
+        self._steps = steps.StepTable()
+        self.rows = self._steps.rows
+        self._shown = 0.0
         self.table = pn.widgets.Tabulator(pd.DataFrame(columns=list(COLUMNS)), titles=COLUMNS, disabled=True,
                                           show_index=False, selectable=1, layout="fit_data_stretch",
                                           sizing_mode="stretch_width", height=220, css_classes=["wb-steps"],
@@ -47,20 +51,27 @@ class TraceView(Viewer):
     # ---- content ------------------------------------------------------------------------------
     def show(self, events: list, title: str) -> None:
         """Show a whole run (a stored one, or a live one starting) and put the replay at its end."""
-        self.events = list(events)
-        self.title = title
-        self._rebuild(replay=False)
+        self.events, self._steps, self.title = list(events), steps.StepTable(), title
+        self._steps.feed(self.events)
+        self.rows = self._steps.rows
+        self.table.value = _frame(self.rows)
+        self._at_end(plot=True)
 
     def extend(self, events: list) -> None:
-        """Append events of the live run."""
+        """Append a batch of the live run's events. The table follows at most every ``refresh`` seconds and
+        the timeline is drawn when the run ends: redrawing them costs more than a batch of fast steps, and the
+        graph already shows each step as it happens."""
         self.events.extend(events)
-        self._rebuild(replay=False)
+        self._steps.feed(events)
+        ended = any(e.type == steps.RUN_END for e in events)
+        if ended or time.monotonic() - self._shown > self.refresh:
+            self.table.value = _frame(self.rows)
+            self._at_end(plot=ended)
 
-    def _rebuild(self, replay: bool) -> None:
-        self.rows = steps.step_rows(self.events)
-        frame = pd.DataFrame([r.to_dict() for r in self.rows], columns=[*COLUMNS, "start", "end"])
-        self.table.value = frame[list(COLUMNS)]
-        self.plot.object = timeline(self.rows)
+    def _at_end(self, plot: bool) -> None:
+        self._shown = time.monotonic()
+        if plot:
+            self.plot.object = timeline(self.rows)
         self.position = len(self.rows)
         self._controls()
         self._refresh_header()
@@ -80,8 +91,8 @@ class TraceView(Viewer):
         self.prev.disabled = self.position <= 1
         self.next.disabled = self.position >= n
         row = self.rows[self.position - 1] if 0 < self.position <= n else None
-        self.where.object = (f"step <b>{self.position}</b> of {n}" + (f": <b>{html.escape(row.step)}</b> "
-                             f"{html.escape(row.status)} in {ms((row.ms or 0) / 1000)}" if row else "")) if n else ""
+        detail = f": <b>{html.escape(row.step)}</b> {html.escape(row.status)} in {ms((row.ms or 0) / 1000)}" if row else ""
+        self.where.object = f"<span class='wb-step-of'>step <b>{self.position}</b> of {n}{detail}</span>" if n else ""
 
     def _refresh_header(self, *_):
         end = steps.outcome(self.events)
@@ -91,6 +102,10 @@ class TraceView(Viewer):
     def __panel__(self):
         return pn.Column(self.header, pn.Row(self.prev, self.next, self.where), self.table, self.plot,
                          sizing_mode="stretch_width")
+
+
+def _frame(rows: list[steps.StepRow]) -> pd.DataFrame:
+    return pd.DataFrame([r.to_dict() for r in rows], columns=[*COLUMNS, "start", "end"])[list(COLUMNS)]
 
 
 def timeline(rows: list[steps.StepRow]):
