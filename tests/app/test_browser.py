@@ -171,3 +171,16 @@ def test_two_sessions_never_see_each_others_work(app, new_page):
     bob.locator(".bk-tab", has_text="History").click()
     bob.locator(".wb-history-refresh button").click()
     bob.wait_for_selector(f".wb-history .tabulator-row:has-text('{run_id}')")  # shared only through history
+
+
+def test_the_remote_host_form_checks_input_and_says_connecting_is_not_available_yet(app, new_page):
+    page = new_page(app.url)
+    page.locator(".card-header", has_text="Connect a remote host").click()
+    page.locator(".bk-input[placeholder='http://127.0.0.1:8765']").fill("ftp://somewhere")
+    page.locator(".wb-host-check button").click()
+    expect(page.locator(".wb-host-result .wb-alert-bad")).to_contain_text("must start with http:// or https://")
+    page.locator(".bk-input[placeholder='http://127.0.0.1:8765']").fill("http://127.0.0.1:8765")
+    page.locator(".wb-host-check button").click()
+    expect(page.locator(".wb-host-result .wb-alert-ok")).to_contain_text("does not include yet")
+    assert page.locator(".wb-host-connect button").is_disabled()
+    screenshot(page, "app-host-form")

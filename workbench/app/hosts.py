@@ -24,8 +24,8 @@ class HostForm(Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.kind = pn.widgets.RadioButtonGroup(options={v: k for k, v in KINDS.items()}, value="workbench",
-                                                color="light", sizing_mode="stretch_width")
+        self.kind = pn.widgets.Select(label="Kind", options={v: k for k, v in KINDS.items()}, value="workbench",
+                                      sizing_mode="stretch_width")
         self.url = pn.widgets.TextInput(label="URL", placeholder="http://127.0.0.1:8765", sizing_mode="stretch_width")
         self.model = pn.widgets.TextInput(label="Model (OpenAI-compatible)", placeholder="e.g. smollm2",
                                           sizing_mode="stretch_width")

@@ -40,8 +40,8 @@ class Palette(Viewer):
         button = pn.widgets.Button(label=f"+  {entry.name}", description=hint, disabled=bool(missing),
                                    color="light", sizing_mode="stretch_width", margin=(2, 4),
                                    css_classes=["wb-palette-item", f"wb-add-{entry.name}"],
-                                   stylesheets=[f":host {{ --wb-backend: {colour}; }} .bk-btn {{ text-align: left; "
-                                                f"border-left: 4px solid var(--wb-backend); }}"])
+                                   stylesheets=[f".bk-btn {{ text-align: left; border-left: 4px solid {colour} !important; "
+                                                f"font-family: system-ui, sans-serif; }}"])
         button.on_click(lambda _event, name=entry.name: self.on_add and self.on_add(name))
         return button
 

@@ -90,7 +90,8 @@ class Workbench(Viewer):
         examples = pn.widgets.Select(options=["open an example…", *sorted(example_paths())], width=190,
                                      css_classes=["wb-examples"])
         examples.param.watch(self._open_example, "value")
-        return pn.Row(examples, load, save, align="center")
+        return pn.Row(examples, html_pane("<span class='wb-muted'>open a file</span>", margin=(14, 0, 0, 8)), load,
+                      save, align="center")
 
     def _saved(self):
         self._save.filename = f"{self.graph.network.name}.yaml"
