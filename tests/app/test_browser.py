@@ -184,3 +184,31 @@ def test_the_remote_host_form_checks_input_and_says_connecting_is_not_available_
     expect(page.locator(".wb-host-result .wb-alert-ok")).to_contain_text("does not include yet")
     assert page.locator(".wb-host-connect button").is_disabled()
     screenshot(page, "app-host-form")
+
+
+SLOW = """schema: workbench.network/1
+name: slow-pipeline
+protocol: pipeline
+nodes:
+- {id: first, model: identity}
+- {id: wait, model: delay, params: {seconds: 5}}
+pathways:
+- {from: first, to: wait}
+"""
+
+
+def test_a_loaded_network_runs_live_and_cancel_stops_it(app, new_page, tmp_path):
+    page = new_page(app.url)
+    (tmp_path / "slow.yaml").write_text(SLOW)
+    page.locator(".wb-load input[type=file]").set_input_files(str(tmp_path / "slow.yaml"))
+    expect_counts(page, "2 models · 1 pathways")
+    expect_notice(page, "opened 'slow-pipeline' from slow.yaml")
+    page.locator(".wb-run button").click()
+    page.wait_for_selector(".react-flow__node[data-id='wait'].wb-s-running")   # the active step lights up
+    assert "wb-s-ok" in page.locator(".react-flow__node[data-id='first']").get_attribute("class")
+    expect(page.locator(".wb-steps .tabulator-row")).to_have_count(1)  # the trace follows the live run
+    screenshot(page, "app-running")
+    page.locator(".wb-cancel button").click()
+    page.wait_for_selector(".react-flow__node[data-id='wait'].wb-s-cancelled")
+    expect(page.locator(".wb-run-status .wb-alert-bad")).to_contain_text("cancelled")
+    expect(page.locator(".wb-trace-head .wb-badge-cancelled")).to_have_count(1)

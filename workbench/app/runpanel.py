@@ -154,13 +154,15 @@ class RunPanel(Viewer):
 
     def _flush(self, buffer: list) -> None:
         """Show the events gathered since the last flush: graph statuses, tokens, trace rows."""
-        if not buffer:
-            return
         batch = buffer[:]
         del buffer[:len(batch)]
+        if not batch:
+            if self.on_events:
+                self.on_events([])  # lets the trace catch up with steps that ended a while ago
+            return
         self.events.extend(batch)
         _, self._current = steps.live_statuses(batch, self._statuses, self._current)
-        self.graph.show_statuses(self._statuses, self._current)
+        self.graph.show_statuses(self._statuses)  # the running steps pulse; "current" is for replays
         if any(e.type == STEP_TOKEN for e in batch):
             streamed = steps.tokens(batch, self._text)
             self.tokens.object = "".join(f"<div class='wb-token-step'><b>{html.escape(s)}</b> "

@@ -32,7 +32,7 @@ class TraceView(Viewer):
         self.events: list = []
         self._steps = steps.StepTable()
         self.rows = self._steps.rows
-        self._shown = 0.0
+        self._shown, self._dirty = 0.0, False
         self.table = pn.widgets.Tabulator(pd.DataFrame(columns=list(COLUMNS)), titles=COLUMNS, disabled=True,
                                           show_index=False, selectable=1, layout="fit_data_stretch",
                                           sizing_mode="stretch_width", height=220, css_classes=["wb-steps"],
@@ -62,14 +62,14 @@ class TraceView(Viewer):
         the timeline is drawn when the run ends: redrawing them costs more than a batch of fast steps, and the
         graph already shows each step as it happens."""
         self.events.extend(events)
-        self._steps.feed(events)
+        self._dirty = bool(self._steps.feed(events)) or self._dirty
         ended = any(e.type == steps.RUN_END for e in events)
-        if ended or time.monotonic() - self._shown > self.refresh:
+        if ended or (self._dirty and time.monotonic() - self._shown > self.refresh):
             self.table.value = _frame(self.rows)
             self._at_end(plot=ended)
 
     def _at_end(self, plot: bool) -> None:
-        self._shown = time.monotonic()
+        self._shown, self._dirty = time.monotonic(), False
         if plot:
             self.plot.object = timeline(self.rows)
         self.position = len(self.rows)
