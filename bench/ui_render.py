@@ -138,6 +138,7 @@ def main() -> None:
                 first_render(browser, app.url, nodes, edges)  # warm: the server's first page builds its caches
                 times[name] = statistics.median(first_render(browser, app.url, nodes, edges) for _ in range(args.loads))
         reference, big = times["sample (4 models)"], times["500 models, 1,000 pathways"]
+        print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"first render   sample network: {reference:.2f} s   500/1,000 network: {big:.2f} s   "
               f"ratio {big / reference:.2f}×   target ≤ 2 s: {'met' if big <= 2 else 'MISSED'}")
         home = tmp / "home-steps"

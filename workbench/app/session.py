@@ -64,12 +64,17 @@ class Workbench(Viewer):
         self.graph.param.watch(self._refresh, ["message", "edited"])
         self.tabs = pn.Tabs(("Trace", self.trace), ("History", self.history), dynamic=False,
                             sizing_mode="stretch_width", css_classes=["wb-tabs"])
+        served = pn.state.curdoc is not None
+        self.lower = pn.Column(html_pane("<p class='wb-muted'>…</p>") if served else self.tabs,
+                               sizing_mode="stretch_width")  # the trace and history follow the canvas
         self._refresh()
-        if pn.state.curdoc is not None:
+        if served:
             pn.state.onload(self.preload)
 
     async def preload(self) -> None:
-        """Load the models (shared, so usually loaded already) to show each node's real device."""
+        """Once the canvas is drawn: add the parts below it, then load the models (shared, so usually loaded
+        already) to show each node's real device."""
+        self.lower[:] = [self.tabs]
         try:
             compiled = await self.runs.compile(self.graph.network)
         except WorkbenchError as exc:
@@ -146,7 +151,7 @@ class Workbench(Viewer):
                          pn.Card(self.hosts, title="Connect a remote host", collapsed=True,
                                  **{**CARD, "collapsible": True}), width=250)
         canvas = pn.Column(self.graph, height=560, sizing_mode="stretch_width", css_classes=["wb-canvas-box"])
-        centre = pn.Column(self.notice, canvas, self.tabs, sizing_mode="stretch_width")
+        centre = pn.Column(self.notice, canvas, self.lower, sizing_mode="stretch_width")
         right = pn.Column(pn.Card(self.runs, title="Run", **CARD), pn.Card(self.inspector, title="Inspector", **CARD),
                           width=340)
         return pn.Column(header, pn.Row(left, centre, right, sizing_mode="stretch_width"),
