@@ -212,3 +212,40 @@ def test_a_loaded_network_runs_live_and_cancel_stops_it(app, new_page, tmp_path)
     page.wait_for_selector(".react-flow__node[data-id='wait'].wb-s-cancelled")
     expect(page.locator(".wb-run-status .wb-alert-bad")).to_contain_text("cancelled")
     expect(page.locator(".wb-trace-head .wb-badge-cancelled")).to_have_count(1)
+
+
+def big_network_file(path, models: int = 500, pathways: int = 1000):
+    """Join nodes linked forward only (acyclic), written as a network file."""
+    import random
+
+    from workbench import Network, save_network
+    from workbench.core.network import Pathway
+
+    rng, net = random.Random(1), Network("big", protocol="graph")
+    for i in range(models):
+        net.add("gather", f"g{i}")
+    pairs = set()
+    while len(pairs) < pathways:
+        j = rng.randrange(1, models)
+        pairs.add((rng.randrange(max(0, j - 25), j), j))
+    for i, j in sorted(pairs):
+        net.add_pathway(Pathway(f"g{i}", f"g{j}"))
+    return save_network(net, path)
+
+
+def test_at_500_models_the_canvas_stays_usable_and_nothing_moves_when_a_model_is_added(tmp_path, new_page):
+    app = AppProcess(tmp_path, str(big_network_file(tmp_path / "big.yaml"))).start()
+    try:
+        page = new_page(app.url)
+        expect(page.locator(".react-flow__node")).to_have_count(500)
+        expect(page.locator(".react-flow__edge")).to_have_count(1000)
+        placed = {n: page.locator(f".react-flow__node[data-id='{n}']").get_attribute("style")
+                  for n in ("g0", "g250", "g499")}
+        page.locator(".wb-add-identity button").click()
+        page.wait_for_selector(".react-flow__node[data-id='identity']")
+        expect_counts(page, "501 models · 1000 pathways")
+        assert {n: page.locator(f".react-flow__node[data-id='{n}']").get_attribute("style") for n in placed} == placed
+        page.locator(".react-flow__controls-fitview").click()
+        screenshot(page, "app-500-models")
+    finally:
+        app.stop()

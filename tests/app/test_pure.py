@@ -108,3 +108,12 @@ def test_importing_the_package_and_the_cli_loads_no_panel():
             "& {'panel', 'bokeh', 'holoviews', 'panel_reactflow', 'torch', 'mlx', 'pandas'})))")
     loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     assert loaded == []
+
+
+def test_a_deep_network_is_folded_into_bands_instead_of_one_long_row():
+    net = chain(100)
+    layout.place_missing(net)
+    xs = {node.position[0] for node in net.nodes.values()}
+    ys = {node.position[1] for node in net.nodes.values()}
+    assert len(xs) == 10 and len(ys) == 10  # 100 steps deep: ten bands of ten columns
+    assert len({node.position for node in net.nodes.values()}) == 100

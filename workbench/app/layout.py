@@ -25,7 +25,8 @@ def place_missing(network: Network) -> None:
 
 
 def layered(network: Network) -> dict[str, tuple[float, float]]:
-    """Column = longest path from a source; row = order of arrival in that column."""
+    """Column = longest path from a source; row = order of arrival in that column. A deep network is folded
+    into bands of columns, one under the other, so that the picture stays roughly as wide as it is tall."""
     try:
         order = network.topological_order()
     except NetworkError:  # a cycle: fall back to a plain grid
@@ -33,13 +34,18 @@ def layered(network: Network) -> dict[str, tuple[float, float]]:
     depth: dict[str, int] = {}
     for node in order:
         depth[node] = max((depth[p] + 1 for p in network.predecessors(node)), default=0)
-    rows: dict[int, int] = {}
-    positions = {}
+    width = max(6, round(len(order) ** 0.5))           # columns per band
+    slots: dict[str, tuple[int, int, int]] = {}         # node -> (band, column, row in band)
+    rows: dict[tuple[int, int], int] = {}
     for node in order:
-        column = depth[node]
-        positions[node] = (column * COLUMN, rows.get(column, 0) * ROW)
-        rows[column] = rows.get(column, 0) + 1
-    return positions
+        band, column = divmod(depth[node], width)
+        slots[node] = (band, column, rows.get((band, column), 0))
+        rows[(band, column)] = rows.get((band, column), 0) + 1
+    top, tops = 0, {}
+    for band in sorted({b for b, _ in rows}):
+        tops[band] = top
+        top += max(r for (b, _), r in rows.items() if b == band) + 1  # a free row between bands
+    return {node: (column * COLUMN, (tops[band] + row) * ROW) for node, (band, column, row) in slots.items()}
 
 
 def free_slot(network: Network) -> tuple[float, float]:
