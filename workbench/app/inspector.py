@@ -54,7 +54,7 @@ class Inspector(Viewer):
         net = self.graph.network
         rows = [("from", source), ("to", target), ("carries", net.card(source).output_kind),
                 ("into", net.card(target).input_kind)]
-        return f"<h4 class='wb-h'>Pathway</h4>" + _table(rows)
+        return "<h4 class='wb-h'>Pathway</h4>" + _table(rows)
 
     def __panel__(self):
         return pn.Column(self._body, self._delete, sizing_mode="stretch_width")
