@@ -300,8 +300,11 @@ def runs_export(run_id, fmt):
     _dump(to_otel(events) if fmt == "otel" else [e.to_dict() for e in events])
 
 
+# Commands of the other layers; each module imports its heavy libraries only when its command runs.
+from workbench.app.cli import up  # noqa: E402  (the app)
 from workbench.net.cli import register as _register_net  # noqa: E402  (host, peers, remote, capabilities)
 
+cli.add_command(up)
 _register_net(cli)
 
 

@@ -1,0 +1,161 @@
+"""One browser session of the workbench: its own network, canvas, run panel and trace.
+
+Sessions share only the engine (loaded models) and the run store (the history); everything a user types,
+runs or sees lives in the session's own objects, so two sessions never see each other's work.
+"""
+from __future__ import annotations
+
+import copy
+import html
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import panel as pn
+from panel.viewable import Viewer
+
+from workbench.app.graph import GraphView
+from workbench.app.history import History
+from workbench.app.hosts import HostForm
+from workbench.app.inspector import Inspector
+from workbench.app.palette import Palette
+from workbench.app.runpanel import RunPanel
+from workbench.app.theme import html_pane, stylesheet
+from workbench.app.trace import TraceView
+from workbench.core import files
+from workbench.core.network import Network
+from workbench.engine.runner import Engine
+from workbench.errors import WorkbenchError
+from workbench.examples import example_paths
+from workbench.store.sqlite import Store
+
+CARD = dict(collapsible=False, sizing_mode="stretch_width", margin=(0, 0, 12, 0), css_classes=["wb-card"])
+
+
+@dataclass
+class Shared:
+    """What every session of one server shares: the engine, the run store, and the network it opens with."""
+
+    engine: Engine
+    store: Store
+    network: Network           # the opening network, laid out; never edited: each session gets a copy
+
+    def fresh_network(self) -> Network:
+        """A copy of the opening network for one session (sharing only the catalog)."""
+        return copy.deepcopy(self.network, {id(self.network.catalog): self.network.catalog})
+
+
+class Workbench(Viewer):
+    """The whole app for one session: palette and host form | canvas, trace, history | run panel, inspector."""
+
+    def __init__(self, shared: Shared, **params):
+        super().__init__(**params)
+        self.shared = shared
+        self.graph = GraphView(shared.fresh_network())
+        self.trace = TraceView(graph=self.graph)
+        self.history = History(store=shared.store, on_open=self.open_run)
+        self.runs = RunPanel(graph=self.graph, engine=shared.engine, on_start=self._started,
+                             on_events=self.trace.extend, on_done=lambda _result: self.history.refresh())
+        self.palette = Palette(on_add=self.graph.add_model)
+        self.inspector = Inspector(graph=self.graph)
+        self.hosts = HostForm()
+        self.notice = html_pane("", sizing_mode="stretch_width", css_classes=["wb-notice"])
+        self.title = html_pane("", sizing_mode="stretch_width")
+        self.graph.param.watch(self._refresh, ["message", "edited"])
+        self.tabs = pn.Tabs(("Trace", self.trace), ("History", self.history), dynamic=False,
+                            sizing_mode="stretch_width", css_classes=["wb-tabs"])
+        served = pn.state.curdoc is not None
+        self.lower = pn.Column(html_pane("<p class='wb-muted'>…</p>") if served else self.tabs,
+                               sizing_mode="stretch_width")  # the trace and history follow the canvas
+        self._refresh()
+        if served:
+            pn.state.onload(self.preload)
+
+    async def preload(self) -> None:
+        """Once the canvas is drawn: add the parts below it, then load the models (shared, so usually loaded
+        already) to show each node's real device."""
+        self.lower[:] = [self.tabs]
+        try:
+            compiled = await self.runs.compile(self.graph.network)
+        except WorkbenchError as exc:
+            self.graph.message = f"⚠ {exc}"
+        else:
+            self.graph.show_devices(compiled.devices)
+        self.graph.reset_statuses()
+        self.runs.status.object = ""
+
+    # ---- files --------------------------------------------------------------------------------
+    def _file_controls(self):
+        save = pn.widgets.FileDownload(callback=self._saved, filename="network.yaml", label="Save network",
+                                       color="default", css_classes=["wb-save"], width=140)
+        self._save = save
+        load = pn.widgets.FileInput(accept=".yaml,.yml,.json", css_classes=["wb-load"], width=230)
+        load.param.watch(lambda e: self.load_text(e.new.decode("utf-8", "replace"), load.filename or "upload"),
+                         "value")
+        examples = pn.widgets.Select(options=["open an example…", *sorted(example_paths())], width=190,
+                                     css_classes=["wb-examples"])
+        examples.param.watch(self._open_example, "value")
+        return pn.Row(examples, html_pane("<span class='wb-muted'>open a file</span>", margin=(14, 0, 0, 8)), load,
+                      save, align="center")
+
+    def _saved(self):
+        self._save.filename = f"{self.graph.network.name}.yaml"
+        return io.BytesIO(files.dumps(self.graph.network).encode("utf-8"))
+
+    def load_text(self, text: str, source: str) -> bool:
+        """Replace the network with the one in ``text`` (a network file); False with the reason if it is bad."""
+        try:
+            network = files.loads(text, source=source)
+        except WorkbenchError as exc:
+            self.graph.message = f"⚠ {exc}"
+            return False
+        self.graph.set_network(network)
+        self.runs.sync_network()
+        self.graph.message = f"opened {network.name!r} from {source}"
+        return True
+
+    def _open_example(self, event) -> None:
+        path = example_paths().get(event.new)
+        if path is not None:
+            self.load_text(Path(path).read_text(encoding="utf-8"), path.name)
+
+    # ---- runs ---------------------------------------------------------------------------------
+    def _started(self, run_id: str, title: str) -> None:
+        self.trace.show([], title)
+        self.tabs.active = 0
+
+    def open_run(self, run_id: str) -> None:
+        """Reopen a stored run in the trace view (and replay it on the graph with previous / next)."""
+        store = self.shared.store
+        record, events = store.run(run_id), store.events(run_id)
+        self.trace.show(events, f"Stored run {record.id} · {record.network} · {record.status}")
+        missing = {e.node for e in events if e.node} - set(self.graph.network.nodes)
+        if missing:
+            self.graph.message = f"this run used models not on the canvas: {', '.join(sorted(missing))}"
+        self.tabs.active = 0
+
+    # ---- view ---------------------------------------------------------------------------------
+    def _refresh(self, *_):
+        net, message = self.graph.network, self.graph.message
+        refused = " wb-refused" if message.startswith("⚠") else ""
+        self.notice.object = (f"<div class='wb-message{refused}' role='status'>{html.escape(message)}</div>"
+                              if message else "")
+        self.title.object = (f"<div class='wb-header'><div class='wb-logo'>ModelNet <span>Workbench</span></div>"
+                             f"<div class='wb-net'><b>{html.escape(net.name)}</b> · {net.protocol} · "
+                             f"<span class='wb-counts'>{len(net.nodes)} models · {len(net.pathways)} pathways"
+                             f"</span></div></div>")
+
+    def __panel__(self):
+        header = pn.Row(self.title, self._file_controls(), sizing_mode="stretch_width", css_classes=["wb-top"])
+        left = pn.Column(pn.Card(self.palette, title="Palette", **CARD),
+                         pn.Card(self.hosts, title="Connect a remote host", collapsed=True,
+                                 **{**CARD, "collapsible": True}), width=250)
+        canvas = pn.Column(self.graph, height=560, sizing_mode="stretch_width", css_classes=["wb-canvas-box"])
+        centre = pn.Column(self.notice, canvas, self.lower, sizing_mode="stretch_width")
+        right = pn.Column(pn.Card(self.runs, title="Run", **CARD), pn.Card(self.inspector, title="Inspector", **CARD),
+                          width=340)
+        return pn.Column(header, pn.Row(left, centre, right, sizing_mode="stretch_width"),
+                         sizing_mode="stretch_width", css_classes=["wb-page"])
+
+
+PAGE_CSS = stylesheet("page")
