@@ -99,6 +99,7 @@ class LoadPrinter:
         self.file, self.width = file or sys.stderr, width
         self.tty = hasattr(self.file, "isatty") and self.file.isatty()
         self._stage: tuple | None = None
+        self._ended: tuple | None = None  # the last stage whose finished bar was printed (not on a terminal)
 
     def __call__(self, node: str, progress) -> None:
         stage, line = (node, progress.stage), f"  ⋯ loading {node}: {progress.stage}{self._bar(progress)}"
@@ -108,9 +109,9 @@ class LoadPrinter:
             click.echo(("\n" if self._stage not in (None, stage) else "") + f"\r{line}\x1b[K{end}",
                        file=self.file, nl=False)
             self._stage = None if finished else stage
-        elif stage != self._stage or finished:
+        elif stage != self._stage or (finished and self._ended != stage):
             click.echo(line, file=self.file)
-            self._stage = stage
+            self._stage, self._ended = stage, stage if finished else None
 
     def close(self) -> None:
         """End a line left open on a terminal."""

@@ -35,6 +35,7 @@ from workbench.errors import ModelError, WorkbenchError
 
 
 NOT_ROUTED = "not routed"  # what a node receives on a pathway its feeder did not route to
+STEP_ONLY_META = {"route", "decision"}  # meta keys that concern one step's output, not what it feeds
 
 
 def new_run_id() -> str:
@@ -188,8 +189,13 @@ class CompiledNetwork:
         """Hand ``output`` to the nodes ``node`` feeds; a node whose inputs are all in becomes ready.
 
         An output whose meta has ``route`` (a list of node ids) goes only to those; the others get NOT_ROUTED.
+        ``route`` and ``decision`` belong to this step: they are not passed on (else a model that passes its
+        input through, like ``identity``, would route and decide again).
         """
         route = output.meta.get("route") if isinstance(output, Message) else None
+        if isinstance(output, Message) and STEP_ONLY_META & output.meta.keys():
+            output = Message(output.kind, output.content, {k: v for k, v in output.meta.items()
+                                                           if k not in STEP_ONLY_META})
         for target, slot in self.fan_out[node]:
             delivered = NOT_ROUTED if route is not None and target not in route else output
             inbox[target][slot] = (node, delivered)
