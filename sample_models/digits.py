@@ -65,6 +65,12 @@ class DigitsClassifier:
         probs = softmax(logits)[0]  # (10,)
         return Message("label.probs", {"label": int(probs.argmax()), "probs": [float(p) for p in probs]})
 
+    def decode_batch(self, logits: np.ndarray, messages: list[Message]) -> list[Message]:
+        """(n, 10) logits of n requests → n ``label.probs`` messages, as ``decode`` makes them one by one."""
+        probs = softmax(logits)  # (n, 10)
+        return [Message("label.probs", {"label": label, "probs": row})
+                for label, row in zip(probs.argmax(axis=1).tolist(), probs.tolist())]
+
     def predict_batch(self, images) -> np.ndarray:
         """(n, 8, 8) images of 0–16 pixel values → (n, 10) probabilities."""
         return softmax(self.forward(pixels(images)))

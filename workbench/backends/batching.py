@@ -3,22 +3,21 @@
 A :class:`MicroBatcher` owns a function of a list (``fn(items) -> results``, one result per item, in order)
 and a worker thread. ``await batcher.submit(item)`` queues the item; the worker takes the first waiting item,
 waits up to ``window`` seconds for more (or until ``max_size`` are waiting), calls ``fn`` once on the lot
-and hands each caller its own result. Requests that arrive while a batch runs go into the next one, so
-under load batches fill up without waiting at all. The worker exits when the queue is empty and a new one
-starts with the next request. Futures are thread-safe and tied to no event loop: any loop, or several,
-may submit.
+and hands each caller its own result, with one wake-up per event loop for the whole batch. Requests that
+arrive while a batch runs go into the next one, taken at once without a window. The worker exits when the
+queue has been empty for ``IDLE_SECONDS``; a new one starts with the next request. Any event loop, or
+several, may submit.
 
 If ``fn`` raises, every request of that batch gets the error. A request cancelled before its batch starts is
 left out of it.
 
 :class:`BatchedArrayModel` puts an :class:`~workbench.backends.arrays.ArrayModel` behind a batcher: each
-request is encoded on its own (bad input fails alone), the batch runs as one ``forward``, each row is decoded
-for its caller.
+request is encoded on its own (bad input fails alone), the batch runs as one ``forward`` and is decoded into
+one message per caller.
 """
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import math
 import threading
 import time
@@ -31,6 +30,7 @@ from workbench.core.messages import Message
 
 DEFAULT_WINDOW = 0.002   # seconds a batch waits for company after its first request
 DEFAULT_MAX_SIZE = 64
+IDLE_SECONDS = 30.0      # an idle worker thread exits after this long without requests
 
 
 class MicroBatcher:
@@ -43,41 +43,48 @@ class MicroBatcher:
         if not isinstance(max_size, int) or isinstance(max_size, bool) or max_size < 1:
             raise ValueError(f"max batch size must be a whole number ≥ 1, not {max_size!r}")
         self.fn, self.window, self.max_size, self.name = fn, float(window), max_size, name
-        self._waiting: list[tuple[Any, concurrent.futures.Future]] = []
+        self._waiting: list[tuple[Any, asyncio.Future]] = []
         self._wake = threading.Condition()
         self._worker: threading.Thread | None = None
+        self._idle = False
         self.batches = self.items = 0
 
     async def submit(self, item: Any) -> Any:
         """The result of ``fn`` for ``item``, computed in a batch with whatever else is waiting."""
-        return await asyncio.wrap_future(self.put(item))
-
-    def put(self, item: Any) -> concurrent.futures.Future:
-        """Queue ``item`` from any thread; the returned future gets its result."""
-        future: concurrent.futures.Future = concurrent.futures.Future()
+        future = asyncio.get_running_loop().create_future()
         with self._wake:
             self._waiting.append((item, future))
             if self._worker is None:
                 self._worker = threading.Thread(target=self._work, name=f"batcher-{self.name}", daemon=True)
                 self._worker.start()
-            self._wake.notify()
-        return future
+            elif self._idle or len(self._waiting) == self.max_size:
+                self._wake.notify()  # wake an idle worker, or one waiting out the window for a full batch
+        return await future
 
     def _work(self) -> None:
         wait = True  # the first batch waits out the window; later ones take what queued while one ran
         while batch := self._next_batch(wait):
-            self._run([(item, f) for item, f in batch if f.set_running_or_notify_cancel()])
+            self._run([(item, f) for item, f in batch if not f.cancelled()])
             wait = False
 
     def _next_batch(self, wait: bool) -> list:
-        """Take up to ``max_size`` waiting requests (after the window if ``wait``); [] ends the worker."""
+        """Take up to ``max_size`` waiting requests (after the window if ``wait``); [] ends the worker.
+
+        With nothing waiting, the worker idles up to ``IDLE_SECONDS`` for the next request: a thread that
+        stays warms up once (torch pays tens of milliseconds on a new thread's first forward pass).
+        """
         with self._wake:
+            if not self._waiting:
+                self._idle = True
+                self._wake.wait_for(lambda: self._waiting, timeout=IDLE_SECONDS)
+                self._idle, wait = False, True
+                if not self._waiting:
+                    self._worker = None
+                    return []
             deadline = time.monotonic() + (self.window if wait else 0)
             while len(self._waiting) < self.max_size and (left := deadline - time.monotonic()) > 0:
                 self._wake.wait(left)
             batch, self._waiting = self._waiting[:self.max_size], self._waiting[self.max_size:]
-            if not batch:
-                self._worker = None
             return batch
 
     def _run(self, batch: list) -> None:
@@ -87,34 +94,53 @@ class MicroBatcher:
             results = self.fn([item for item, _ in batch])
             if len(results) != len(batch):
                 raise RuntimeError(f"{self.name}: a batch of {len(batch)} gave {len(results)} results")
+            outcomes = [(future, result, None) for (_, future), result in zip(batch, results)]
+            self.batches, self.items = self.batches + 1, self.items + len(batch)
         except BaseException as exc:
-            for _, future in batch:
-                future.set_exception(exc)
-            return
-        self.batches, self.items = self.batches + 1, self.items + len(batch)
-        for (_, future), result in zip(batch, results):
-            future.set_result(result)
+            outcomes = [(future, None, exc) for _, future in batch]
+        by_loop: dict[asyncio.AbstractEventLoop, list] = {}
+        for outcome in outcomes:
+            by_loop.setdefault(outcome[0].get_loop(), []).append(outcome)
+        for loop, settled in by_loop.items():  # one wake-up per event loop, not one per request
+            try:
+                loop.call_soon_threadsafe(_settle, settled)
+            except RuntimeError:  # that loop has closed: nobody is waiting any more
+                pass
+
+
+def _settle(outcomes: list) -> None:
+    for future, result, error in outcomes:
+        if not future.done():
+            future.set_exception(error) if error is not None else future.set_result(result)
 
 
 class BatchedArrayModel(Model):
-    """An ArrayModel whose concurrent invokes run as one ``forward``; other attributes are the inner model's."""
+    """An ArrayModel whose concurrent invokes run as one ``forward``; other attributes are the inner model's.
+
+    The batch is decoded on the batcher's thread too: by ``inner.decode_batch(outputs, messages)`` when the
+    model has one (one vectorized pass), else row by row with ``inner.decode``.
+    """
 
     blocking = False
 
     def __init__(self, inner: Model, *, window: float = DEFAULT_WINDOW, max_size: int = DEFAULT_MAX_SIZE):
         self.inner, self.card = inner, inner.card
-        self.batcher = MicroBatcher(self._forward_rows, window=window, max_size=max_size, name=inner.card.name)
+        self.batcher = MicroBatcher(self._run_batch, window=window, max_size=max_size, name=inner.card.name)
 
     def load(self) -> None:
         self.inner.load()
 
     async def invoke(self, message: Message) -> Message:
-        x = self.inner.encode(message)  # (1, …): checked on its own
-        return self.inner.decode(await self.batcher.submit(x), message)
+        x = self.inner.encode(message)  # (1, …): bad input fails here, on its own
+        return await self.batcher.submit((x, message))
 
-    def _forward_rows(self, xs: list[np.ndarray]) -> list[np.ndarray]:
+    def _run_batch(self, requests: list[tuple[np.ndarray, Message]]) -> list[Message]:
+        xs, messages = zip(*requests)
         ys = self.inner.forward(np.concatenate(xs))  # (sum of rows, …)
-        return np.split(ys, np.cumsum([len(x) for x in xs])[:-1])
+        if len(ys) == len(messages) and hasattr(self.inner, "decode_batch"):
+            return self.inner.decode_batch(ys, list(messages))
+        rows = np.split(ys, np.cumsum([len(x) for x in xs])[:-1])
+        return [self.inner.decode(y, m) for y, m in zip(rows, messages)]
 
     def __getattr__(self, name: str):
         if name == "inner":  # not set yet (during unpickling or a failed __init__)
