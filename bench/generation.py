@@ -5,8 +5,9 @@
 Greedy decoding of one prompt whose answer runs past ``--tokens``, so every run makes exactly that many.
 "direct" iterates the model's own ``stream`` in a plain loop; "workbench" runs a one-node network through
 the engine, every piece becoming a ``step.token`` event, traced in memory and, separately, into a SQLite
-store. Modes are interleaved round by round and each round's ratio is taken against the direct run next to
-it (the machine is shared, so its speed drifts); the median ratio is reported. Target: ≥ 0.98× each.
+store. After a warm-up run of each kind, modes are interleaved, in reverse order every other round, and each
+round's ratio is taken against that round's direct run (the machine is shared, so its speed drifts); the
+median ratio is reported. Target: ≥ 0.98× each.
 For scale it also times plain ``transformers`` ``generate`` on the same torch weights, and prints MLX's
 tokens/s against torch's.
 """
@@ -67,15 +68,16 @@ def bench(backend: str, tokens: int, rounds: int, store: Store) -> dict:
     engine = Engine()
     compiled = engine.compile(one_node(MODELS[backend], tokens))
     model = compiled.models["chat"]
-    direct(model, 8)  # warm up: first calls pay for kernel set-up and page faults
     modes = {"direct": lambda: direct(model, tokens), "memory": lambda: through_engine(compiled, Trace()),
              "sqlite": lambda: through_engine(compiled, store.write)}
     if backend == "torch":
         modes["transformers"] = lambda: plain_transformers(model, tokens)
+    modes["direct"](), modes["memory"]()  # warm up: first passes at each length pay for kernel set-up
     speeds = {mode: [] for mode in modes}
-    for _ in range(rounds):
-        for mode, measure in modes.items():
-            speeds[mode].append(measure())
+    for round_ in range(rounds):
+        order = list(modes) if round_ % 2 == 0 else list(reversed(modes))  # cancel out drift within a round
+        for mode in order:
+            speeds[mode].append(modes[mode]())
     engine.close()
     return speeds
 
@@ -98,11 +100,17 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--backends", default="torch,mlx")
+    parser.add_argument("--verbose", action="store_true", help="print every round's tokens/s")
     args = parser.parse_args()
     store = Store(Path(tempfile.mkdtemp(prefix="wb-bench-")) / "runs.sqlite")
     print(f"SmolLM2-135M-Instruct Q4_1, greedy, {args.tokens} new tokens, {args.rounds} interleaved rounds; "
           f"target: workbench ≥ {TARGET}× direct")
-    direct_speed = {b: report(b, bench(b, args.tokens, args.rounds, store)) for b in args.backends.split(",")}
+    direct_speed = {}
+    for backend in args.backends.split(","):
+        speeds = bench(backend, args.tokens, args.rounds, store)
+        if args.verbose:
+            print({mode: [round(s, 1) for s in values] for mode, values in speeds.items()})
+        direct_speed[backend] = report(backend, speeds)
     if {"torch", "mlx"} <= direct_speed.keys():
         print(f"\nMLX vs torch (direct): {direct_speed['mlx']:.1f} / {direct_speed['torch']:.1f} tokens/s = "
               f"{direct_speed['mlx'] / direct_speed['torch']:.2f}×")

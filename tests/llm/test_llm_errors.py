@@ -1,6 +1,7 @@
 """Clear errors for the language models: missing packages, missing or corrupt files, absent devices, bad params."""
 import json
 import subprocess
+import sys
 
 import mlx.core as mx
 import pytest
@@ -94,3 +95,15 @@ def test_the_catalog_names_every_missing_package():
 
         from workbench.core.catalog import Catalog
         Catalog([replace(entry, requires=("no_such_pkg",))]).create("smollm2-mlx")
+
+
+def test_the_catalog_and_the_package_stay_light():
+    """Listing models and importing the workbench load none of torch, MLX, transformers or sentence-transformers."""
+    code = ("import sys, workbench, workbench.models, workbench.backends.gguf, workbench.backends.progress\n"
+            "from workbench.core.catalog import default_catalog\n"
+            "assert 'smollm2-mlx' in default_catalog() and default_catalog().get('minilm').missing() == []\n"
+            "heavy = ('torch', 'mlx', 'transformers', 'sentence_transformers', 'mlx_lm', 'gguf')\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
