@@ -1,11 +1,8 @@
 """Connecting hosts from the app, in process, against real hosts: the form, the palette, runs, faults."""
 from __future__ import annotations
 
-import contextlib
 import html
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +10,7 @@ import pytest
 pytest.importorskip("panel_reactflow")
 import holoviews.plotting.bokeh  # noqa: E402,F401  (the trace's timeline is drawn when a run ends)
 
+from browsing import odd_host  # noqa: E402
 from conftest import TOKEN  # noqa: E402
 
 from workbench.app.connections import Hosts  # noqa: E402
@@ -25,7 +23,6 @@ from workbench.net.remotes import Remotes  # noqa: E402
 from workbench.store.sqlite import Store  # noqa: E402
 
 pytestmark = pytest.mark.network
-HERE = Path(__file__).parent
 
 
 def app_for(home: Path, probe_timeout: float = 5.0) -> Workbench:
@@ -58,18 +55,6 @@ def click_palette(app: Workbench, name: str) -> None:
 
 def heading(app: Workbench, host: str) -> str:
     return app.palette._headings[host].object
-
-
-@contextlib.contextmanager
-def odd_host():
-    """oddhost.py in its own process: answers HTML, or never answers under /slow/."""
-    proc = subprocess.Popen([sys.executable, str(HERE / "oddhost.py")], stdout=subprocess.PIPE, text=True)
-    try:
-        yield f"http://127.0.0.1:{proc.stdout.readline().split()[1]}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        proc.stdout.close()
 
 
 async def test_a_connected_host_joins_the_palette_and_its_model_runs_with_its_device_in_the_trace(host_b, tmp_path):
