@@ -152,7 +152,8 @@ async def test_removing_a_host_empties_its_palette_group_and_its_nodes_say_why_t
     app.graph.add_model("digits-cnn@b")
     assert app.graph.connect("digits-cnn@b", "vote")
     await app.host_list.remove("b")
-    assert not any(name.endswith("@b") for name in palette_names(app)) and "b" not in app.host_list._panes
+    assert not any(name.endswith("@b") or name.startswith("cap:") for name in palette_names(app))
+    assert "b" not in app.host_list._panes and "No hosts connected yet" in app.host_list.message.object
     assert "digits-cnn@b" in app.graph.network.nodes   # still drawn
     await app.runs.run()
     assert "no remote named 'b'" in html.unescape(app.runs.status.object)
@@ -170,3 +171,14 @@ async def test_the_app_starts_with_the_hosts_of_the_config_and_opens_networks_na
     (tmp_path / "remotes.yaml").write_text("peers: [1, 2]\n")
     await hosts.reload()
     assert "remotes.yaml: peers[0]: expected a mapping" in hosts.problem
+
+
+async def test_check_hosts_picks_up_a_host_added_with_the_command_line(host_b, tmp_path):
+    from workbench.net.remotes import Remote
+
+    app = app_for(tmp_path)
+    Remotes([Remote("b", "peer", host_b.url, token=TOKEN)], tmp_path / "remotes.yaml").save()  # as `peers add` does
+    assert "digits-cnn@b" not in palette_names(app)
+    await app.host_list.check_health()
+    assert "digits-cnn@b" in palette_names(app) and "healthy" in app.host_list._panes["b"].object
+    assert app.graph.network.catalog is app.shared.hosts.catalog

@@ -60,6 +60,7 @@ class Hosts:
         self.problem: str | None = None   # why the remotes config could not be used, in words
         self.orphans: set[str] = set()    # names of models whose host was removed (see the module's notes)
         self._listeners: list[weakref.WeakMethod] = []
+        self._lock = asyncio.Lock()       # one change at a time, whichever session asks
 
     # ---- changes ------------------------------------------------------------------------------
     def start(self) -> "Hosts":
@@ -80,24 +81,36 @@ class Hosts:
             raise ConfigError(f"a host named {remote.name!r} is connected already: remove it first, "
                               f"or give this one another name")
         probed = await probe(remote, self.probe_timeout)
-        remotes = Remotes.load(self.path)
-        remotes.add(remote)
-        remotes.save()
-        await self._use(remotes)
+        async with self._lock:
+            remotes = Remotes.load(self.path)
+            remotes.add(remote)
+            remotes.save()
+            await self._use(remotes)
         return probed
 
     async def remove(self, name: str) -> Remote:
-        remotes = Remotes.load(self.path)
-        gone = remotes.remove(name)
-        remotes.save()
-        await self._use(remotes)
+        async with self._lock:
+            remotes = Remotes.load(self.path)
+            gone = remotes.remove(name)
+            remotes.save()
+            await self._use(remotes)
         return gone
 
     async def check(self, force: bool = False) -> None:
-        """Probe the hosts whose health is older than the monitor's interval (all with ``force``)."""
+        """Probe the hosts whose health is older than the monitor's interval; with ``force``, every host, after
+        reading the config again if it changed (e.g. ``workbench peers add`` in a terminal)."""
+        if force and self._changed_on_disk():
+            async with self._lock:
+                return await self.reload()
         monitor = getattr(self.catalog, "monitor", None)
         if monitor is not None:
             await monitor.refresh(force=force)
+
+    def _changed_on_disk(self) -> bool:
+        try:
+            return [r.to_dict() for r in Remotes.load(self.path)] != [r.to_dict() for r in self.remotes]
+        except ConfigError:
+            return True
 
     async def _use(self, remotes: Remotes) -> None:
         from workbench.net.connected import connect
@@ -109,7 +122,7 @@ class Hosts:
         for entry in keep:
             if entry.name not in fresh:
                 new.register(entry)
-        self.orphans = (self.orphans | set(new.names()) - fresh) - fresh
+        self.orphans = (self.orphans | {e.name for e in keep}) - fresh
         self.catalog, self.remotes, self.problem = new, remotes, None
         self.version += 1
         if self.engine is not None:  # loaded remote models hold the old clients (URL, token)
@@ -139,8 +152,9 @@ class Hosts:
         return rows
 
     def listed(self, entry) -> bool:
-        """Whether the palette offers ``entry`` (a model of a removed host does not)."""
-        return entry.name not in self.orphans
+        """Whether the palette offers ``entry``: not a model of a removed host, nor a capability entry while
+        no host is connected (the local models are listed already)."""
+        return entry.name not in self.orphans and (entry.card.backend != "route" or len(self.remotes) > 0)
 
 
 # ---- the probe ------------------------------------------------------------------------------------
@@ -248,7 +262,7 @@ def _socket_error(exc: BaseException) -> str:
     """What the socket said under an HTTP library's error: "connection refused", "unknown host name", …"""
     import socket
 
-    seen, error = set(), None
+    reason, seen, error = getattr(exc, "reason", ""), set(), None
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         error = exc if isinstance(exc, OSError) else error
@@ -257,4 +271,6 @@ def _socket_error(exc: BaseException) -> str:
         return "connection refused"
     if isinstance(error, socket.gaierror):
         return "unknown host name"
-    return (error.strerror or str(error)) if error else "no connection"
+    if isinstance(error, TimeoutError) or "Timeout" in reason:
+        return "the connection timed out"
+    return (error.strerror or str(error) if error else "") or reason or "no connection"

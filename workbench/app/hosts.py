@@ -38,8 +38,9 @@ class HostForm(Viewer):
         super().__init__(**params)
         self.kind = pn.widgets.Select(label="Kind", options={v: k for k, v in KINDS.items()}, value="peer",
                                       sizing_mode="stretch_width", css_classes=["wb-host-kind"])
-        self.host_name = pn.widgets.TextInput(label="Name (after the @ in model names)", placeholder="default: host:port",
-                                         sizing_mode="stretch_width", css_classes=["wb-host-name"])
+        self.host_name = pn.widgets.TextInput(label="Name (after the @ in model names)",
+                                              placeholder="default: host:port", sizing_mode="stretch_width",
+                                              css_classes=["wb-host-name"])
         self.url = pn.widgets.TextInput(label="URL", placeholder=URLS["peer"], sizing_mode="stretch_width",
                                         css_classes=["wb-host-url"])
         self.key = pn.widgets.PasswordInput(label="Token (optional)", sizing_mode="stretch_width",
@@ -124,12 +125,14 @@ class HostList(Viewer):
     """The connected hosts with their health and model count, each with a Remove button; Check health."""
 
     hosts = param.ClassSelector(class_=Hosts, doc="The app's hosts.")
-    on_change = param.Callable(default=None, doc="Called with no arguments after a host was removed.")
+    on_change = param.Callable(default=None, doc="Called with no arguments after a host was removed or checked.")
 
     def __init__(self, **params):
         super().__init__(**params)
         self.message = html_pane("", sizing_mode="stretch_width", css_classes=["wb-hosts-message"])
-        self.recheck = pn.widgets.Button(label="Check health", color="default", css_classes=["wb-hosts-check"])
+        self.recheck = pn.widgets.Button(label="Check hosts", color="default", css_classes=["wb-hosts-check"],
+                                         description="Probe every host now; read remotes.yaml again if it changed "
+                                                     "(e.g. after workbench peers add)")
         self.recheck.on_click(self.check_health)
         self._names: list[str] = []
         self._panes: dict[str, pn.pane.HTML] = {}
@@ -150,7 +153,6 @@ class HostList(Viewer):
         problem = self.hosts.problem
         self.message.object = (_alert("bad", html.escape(problem)) if problem else
                                "" if rows else "<p class='wb-muted'>No hosts connected yet.</p>")
-        self.recheck.visible = bool(rows)
 
     def _row(self, name: str):
         self._panes[name] = html_pane("", sizing_mode="stretch_width", margin=(2, 4))
@@ -173,6 +175,8 @@ class HostList(Viewer):
     async def check_health(self, _event=None) -> None:
         await self.hosts.check(force=True)
         self.refresh()
+        if self.on_change:
+            self.on_change()
 
     def __panel__(self):
         return pn.Column(self.message, self._rows, self.recheck, sizing_mode="stretch_width")

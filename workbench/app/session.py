@@ -104,21 +104,20 @@ class Workbench(Viewer):
         net.catalog, net.version = self.shared.hosts.catalog, net.version + 1
 
     def show_hosts(self) -> None:
-        """Redraw the palette and the host list for the hosts' current catalog."""
-        self._hosts_seen = self.shared.hosts.version
-        self.palette.refresh()
+        """Show the hosts as they are: the palette redrawn if they changed since it was drawn, else their health."""
+        hosts = self.shared.hosts
+        if hosts.version != self._hosts_seen:
+            self._hosts_seen = hosts.version
+            self.palette.refresh()
+        else:
+            self.palette.show_health()
         self.host_list.refresh()
 
     async def poll_hosts(self) -> None:
         """Show hosts connected or removed in other sessions, and keep their health current."""
-        hosts = self.shared.hosts
-        if len(hosts.remotes):
-            await hosts.check()  # probes only the hosts not checked for a while
-        if hosts.version != self._hosts_seen:
-            self.show_hosts()
-        elif len(hosts.remotes):
-            self.palette.show_health()
-            self.host_list.refresh()
+        if len(self.shared.hosts.remotes):
+            await self.shared.hosts.check()  # probes only the hosts not checked for a while
+        self.show_hosts()
 
     # ---- files --------------------------------------------------------------------------------
     def _file_controls(self):
