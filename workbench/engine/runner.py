@@ -95,6 +95,14 @@ class Engine:
                 self._models[key] = _loaded(model, node.id, self.on_load)
             return self._models[key]
 
+    def forget(self, models: Iterable[str]) -> None:
+        """Drop the loaded instances of these catalog models: the next compile builds them afresh (e.g. the
+        models of a remote host whose address or token changed)."""
+        names = set(models)
+        with self._load_lock:
+            for key in [k for k in self._models if k[0] in names]:
+                del self._models[key]
+
     async def run(self, network: Network, input: Any, **options) -> RunResult:
         return await self.compile(network).run(input, **options)
 
