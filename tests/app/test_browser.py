@@ -213,7 +213,10 @@ def test_a_host_connected_in_the_page_lends_its_model_to_the_canvas_and_the_run(
         remote = page.locator(".react-flow__node[data-id='digits-cnn@b']")
         expect(remote).to_contain_text("peer/torch/cpu@b")
         drag(page, handle("digits-cnn@b", "source"), handle("vote", "target"))
-        page.wait_for_selector(".react-flow__edge[data-id='digits-cnn@b->vote']", state="attached")
+        try:
+            page.wait_for_selector(".react-flow__edge[data-id='digits-cnn@b->vote']", state="attached")
+        finally:
+            screenshot(page, "app-remote-drag")
         expect_counts(page, "5 models · 4 pathways")
         page.locator(".wb-run button").click()
         page.wait_for_selector(".wb-trace-title .wb-badge-ok")
