@@ -4,7 +4,9 @@ A :class:`ChatModel` turns its input into chat turns, applies the chat template 
 file, and decodes greedily. Backends (``llm_torch``, ``llm_mlx``) implement two things only:
 
 - ``_load_weights(path, report) -> Weights``: the tokenizer and the network, ready to run;
-- ``_tokens(prompt_ids, limit) -> Iterator[int]``: the greedy next tokens, one at a time.
+- ``_tokens(prompt_ids, limit, sampling) -> Iterator[int]``: the next tokens, one at a time; greedy when
+  ``sampling`` is None, else drawn at ``sampling.temperature`` from a generator seeded with ``sampling.seed``
+  (a message asks for it with ``meta["temperature"]`` > 0 and ``meta["seed"]``, as self-consistency does).
 
 Weights are shared by every node that uses the same file on the same backend and device (two specialists
 with different system prompts hold one copy). Generations on shared weights take turns token by token under
@@ -15,6 +17,8 @@ turns. Output: ``Message("text", answer, meta)`` with ``tokens``, ``prompt_token
 (``eos`` or ``length``) in ``meta``.
 """
 from __future__ import annotations
+
+import math
 
 import threading
 from dataclasses import dataclass, field
@@ -45,6 +49,22 @@ class Weights:
 
 _shared: dict[tuple, Weights] = {}
 _shared_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Sampling:
+    temperature: float
+    seed: int
+
+
+def sampling_of(message: Message) -> Sampling | None:
+    """Sampling settings a message asks for, or None for greedy decoding."""
+    try:
+        temperature = float(message.meta.get("temperature") or 0.0)
+        seed = int(message.meta.get("seed") or 0)
+    except (TypeError, ValueError):
+        return None
+    return Sampling(temperature, seed) if temperature > 0 and math.isfinite(temperature) else None
 
 
 def stop_ids(tokenizer) -> frozenset[int]:
@@ -134,7 +154,8 @@ class ChatModel(Model):
         if self.weights is None:
             raise ModelError(f"{self.card.name}: not loaded; call load() first", self.node)
         prompt, text, made, stop = self.prompt_ids(message), TextStream(self.weights.tokenizer), 0, "length"
-        for token in self._taking_turns(self._tokens(prompt, max_new_tokens or self.max_new_tokens)):
+        tokens = self._tokens(prompt, max_new_tokens or self.max_new_tokens, sampling_of(message))
+        for token in self._taking_turns(tokens):
             made += 1
             if token in self.weights.stop_ids:
                 stop = "eos"
@@ -177,7 +198,7 @@ class ChatModel(Model):
         finally:
             tokens.close()
 
-    def _tokens(self, prompt: list[int], limit: int) -> Iterator[int]:
+    def _tokens(self, prompt: list[int], limit: int, sampling: Sampling | None = None) -> Iterator[int]:
         raise NotImplementedError
 
 

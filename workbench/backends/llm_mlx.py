@@ -102,16 +102,21 @@ class MLXChat(ChatModel):
         report("ready")
         return Weights(tokenizer, network, stop_ids(tokenizer), {"stream": mx.new_thread_local_stream(self._device)})
 
-    def _tokens(self, prompt: list[int], limit: int) -> Iterator[int]:
-        steps = on_mlx_thread(self._steps, prompt, limit)
+    def _tokens(self, prompt: list[int], limit: int, sampling=None) -> Iterator[int]:
+        steps = on_mlx_thread(self._steps, prompt, limit, sampling)
         while (token := on_mlx_thread(_next_token, steps)) is not None:
             yield token
 
-    def _steps(self, prompt: list[int], limit: int):
+    def _steps(self, prompt: list[int], limit: int, sampling=None):
         from mlx_lm.generate import generate_step
+        from mlx_lm.sample_utils import make_sampler
 
+        sampler = None
+        if sampling is not None:
+            mx.random.seed(sampling.seed)  # on the MLX thread, which runs one generation step at a time
+            sampler = make_sampler(temp=sampling.temperature)
         return generate_step(mx.array(prompt), self.weights.network, max_tokens=limit,
-                             stream=self.weights.extra["stream"])
+                             stream=self.weights.extra["stream"], sampler=sampler)
 
 
 def _next_token(steps) -> int | None:

@@ -43,15 +43,20 @@ class TorchChat(ChatModel):
         cache_arg = "cache" if "cache" in inspect.signature(network.forward).parameters else "past_key_values"
         return Weights(tokenizer, network, stop_ids(tokenizer), {"cache_arg": cache_arg})
 
-    def _tokens(self, prompt: list[int], limit: int) -> Iterator[int]:
+    def _tokens(self, prompt: list[int], limit: int, sampling=None) -> Iterator[int]:
         from transformers import DynamicCache
 
         network, cache = self.weights.network, {self.weights.extra["cache_arg"]: DynamicCache()}
         ids = torch.tensor([prompt], device=self.device)          # (1, prompt length), then (1, 1)
+        draw = torch.Generator().manual_seed(sampling.seed) if sampling else None
         for _ in range(limit):
             with torch.inference_mode():
                 logits = network(input_ids=ids, use_cache=True, **cache).logits[0, -1]  # (vocab,)
-                token = int(logits.argmax())
+                if sampling is None:
+                    token = int(logits.argmax())
+                else:
+                    probs = torch.softmax(logits.float().cpu() / sampling.temperature, dim=-1)
+                    token = int(torch.multinomial(probs, 1, generator=draw))
             yield token
             ids = torch.tensor([[token]], device=self.device)
 
