@@ -8,6 +8,7 @@ rather than a copy, it is laid out to fit a notebook's width, and it can be driv
 from __future__ import annotations
 
 import asyncio
+import time
 
 import panel as pn
 import param
@@ -81,12 +82,17 @@ class Workbench(session.Workbench):
     """
 
     height = param.Integer(default=460, bounds=(240, None), doc="The canvas's height in pixels.")
+    settle = param.Number(default=3.0, bounds=(0, None), doc=(
+        "Seconds a run started from Python waits after the widget was displayed, so that the browser has drawn "
+        "it before the first updates arrive (with Run All, the next cell starts at once; updates sent before "
+        "the view exists are lost)."))
 
     def __init__(self, network: Network | str | None = None, *, catalog: Catalog | None = None,
                  engine: Engine | None = None, store: Store | None = None, **params):
         store = store if store is not None else Store(store_path())
         engine = engine if engine is not None else Engine(sinks=[store.write])
         super().__init__(_Given(engine, store, _network(network, catalog)), **params)
+        self._shown_at: float | None = None
 
     # ---- the network ---------------------------------------------------------------------------
     @property
@@ -111,6 +117,9 @@ class Workbench(session.Workbench):
     async def run(self, input) -> RunResult | None:
         """Run the network on ``input`` (a Message, or content for the first model, e.g. an 8×8 image), live
         in the widget; returns the RunResult (None if cancelled). In a notebook: ``await wb.run(x)``."""
+        if self._shown_at is not None:
+            await asyncio.sleep(max(0.0, self._shown_at + self.settle - time.monotonic()))
+        self.graph.reset_statuses()  # the page shows every status change of this run, whatever it showed before
         return await self.runs.run_input(input)
 
     def start(self, input) -> asyncio.Task:
@@ -150,6 +159,7 @@ class Workbench(session.Workbench):
 
         before = set(state._views)
         bundle = super()._repr_mimebundle_(include, exclude)
+        self._shown_at = time.monotonic()
         for ref in set(state._views) - before:
             comm = state._views[ref][3]
             if comm is not None:
