@@ -2,7 +2,9 @@
 
 Each takes an ``image.digits`` message (an 8×8 or 64-value image with pixel values 0–16, as scikit-learn
 ships them), scales it to 0–1 itself and answers ``label.probs``: ``{"label": int, "probs": [10 floats]}``.
-``predict_batch`` does the same for many images at once: (n, 8, 8) → (n, 10) probabilities.
+``predict_batch`` does the same for many images at once: (n, 8, 8) → (n, 10) probabilities. Built from the
+catalog, the CNN and the MLP are micro-batched (``batch_window_ms``, ``max_batch``): concurrent requests
+run as one forward. The logistic regression is not: one tiny product inline costs less than any batching.
 
 Weights are small versioned ``.npz`` files in ``weights/``, made by ``python -m sample_models.train_digits``.
 torch and MLX are imported only when their model is built, so the logistic regression needs neither.
@@ -15,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from workbench.backends.arrays import ArrayModel, WeightsFile
+from workbench.backends.batching import batched
 from workbench.core.messages import Message
 from workbench.data.digits import KIND
 from workbench.errors import DeviceUnavailable, ModelError
@@ -62,6 +65,12 @@ class DigitsClassifier:
         probs = softmax(logits)[0]  # (10,)
         return Message("label.probs", {"label": int(probs.argmax()), "probs": [float(p) for p in probs]})
 
+    def decode_batch(self, logits: np.ndarray, messages: list[Message]) -> list[Message]:
+        """(n, 10) logits of n requests → n ``label.probs`` messages, as ``decode`` makes them one by one."""
+        probs = softmax(logits)  # (n, 10)
+        return [Message("label.probs", {"label": label, "probs": row})
+                for label, row in zip(probs.argmax(axis=1).tolist(), probs.tolist())]
+
     def predict_batch(self, images) -> np.ndarray:
         """(n, 8, 8) images of 0–16 pixel values → (n, 10) probabilities."""
         return softmax(self.forward(pixels(images)))
@@ -106,18 +115,24 @@ class LogReg(DigitsClassifier, ArrayModel):
         return x @ self.coef.T + self.intercept  # (n, 64) → (n, 10) logits
 
 
-def load_cnn(device: str = "auto", node: str | None = None) -> ArrayModel:
+def load_cnn(device: str = "auto", node: str | None = None, batch_window_ms: float | None = None,
+             max_batch: int | None = None) -> ArrayModel:
+    """The CNN; with ``batch_window_ms`` and ``max_batch`` > 1 (the catalog's defaults), micro-batched."""
     from workbench.backends.torch import TorchModel
 
-    return _classifier(TorchModel)(cnn_module(), card_of("digits-cnn"), device=device,
-                                   weights=weights_file("digits-cnn"), node=node)
+    model = _classifier(TorchModel)(cnn_module(), card_of("digits-cnn"), device=device,
+                                    weights=weights_file("digits-cnn"), node=node)
+    return batched(model, batch_window_ms, max_batch)
 
 
-def load_mlp(device: str = "auto", node: str | None = None) -> ArrayModel:
+def load_mlp(device: str = "auto", node: str | None = None, batch_window_ms: float | None = None,
+             max_batch: int | None = None) -> ArrayModel:
+    """The MLP; with ``batch_window_ms`` and ``max_batch`` > 1 (the catalog's defaults), micro-batched."""
     from workbench.backends.mlx import MLXModel
 
-    return _classifier(MLXModel)(mlp_module(), card_of("digits-mlp"), device=device,
-                                 weights=weights_file("digits-mlp"), node=node)
+    model = _classifier(MLXModel)(mlp_module(), card_of("digits-mlp"), device=device,
+                                  weights=weights_file("digits-mlp"), node=node)
+    return batched(model, batch_window_ms, max_batch)
 
 
 def load_logreg(device: str = "auto", node: str | None = None) -> LogReg:

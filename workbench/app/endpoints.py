@@ -1,42 +1,49 @@
-"""Checking what a user types into the "connect a remote host" form. Pure Python.
+"""Checking what a user types into the "connect a remote host" form. Pure Python (no Panel, no HTTP).
 
-Two kinds of endpoint: another workbench host (``workbench host``) and any OpenAI-compatible server
-(``/v1/chat/completions``). The form only accepts what a client could actually reach: an http(s) URL with a
-host name, an optional port in range, no credentials in the URL and no query or fragment.
+Two kinds of remote: another workbench host (``workbench host``, kind ``peer``) and any OpenAI-compatible
+server (kind ``openai``, base URL usually ending in ``/v1``). The form only accepts what a client could
+actually reach: an http(s) URL with a host name, an optional port in range, no credentials in the URL and no
+query or fragment; a name usable after the ``@`` of model names; model names without spaces. What passes
+is a :class:`~workbench.net.remotes.Remote`, ready for the remotes config.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from urllib.parse import urlsplit
 
-KINDS = {"workbench": "another workbench host", "openai": "OpenAI-compatible endpoint"}
+from workbench.net.remotes import NAME, Remote, default_name
+
+KINDS = {"peer": "another workbench host", "openai": "OpenAI-compatible endpoint"}
+SPLIT = re.compile(r"[\s,]+")
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    kind: str          # one of KINDS
-    url: str           # normalized: scheme://host[:port][/path], no trailing slash
-    model: str = ""    # the served model's name (OpenAI-compatible endpoints)
-    label: str = ""    # how the palette names it
+def model_names(text: str) -> list[str]:
+    """``"a, b c"`` → ``["a", "b", "c"]``: names are separated by commas or spaces."""
+    return [name for name in SPLIT.split(text or "") if name]
 
 
-def check_endpoint(kind: str, url: str, model: str = "", label: str = "") -> tuple[Endpoint | None, list[str]]:
-    """The endpoint and no problems, or None and every problem found, each in words."""
+def check_endpoint(kind: str, url: str, name: str = "", key: str = "", chat: str = "",
+                   embed: str = "") -> tuple[Remote | None, list[str]]:
+    """The remote and no problems, or None and every problem found, each in words."""
     problems = []
     if kind not in KINDS:
         problems.append(f"unknown kind {kind!r}; choose one of: {', '.join(KINDS)}")
-    url = (url or "").strip()
+    url = (url or "").strip().rstrip("/")
     problems += _url_problems(url)
-    if kind == "openai" and not (model or "").strip():
-        problems.append("an OpenAI-compatible endpoint needs the name of the model it serves")
+    name = (name or "").strip() or (default_name(url) if not problems else "")
+    if name and not NAME.match(name):
+        problems.append(f"the name {name!r} may hold only letters, digits, '.', '_', ':' and '-' (up to 63)")
+    chat_names, embed_names = model_names(chat), model_names(embed)
+    if kind == "peer" and (chat_names or embed_names):
+        problems.append("a workbench host lists its own models: leave the model names empty")
     if problems:
         return None, problems
-    return Endpoint(kind, url.rstrip("/"), model.strip(), label.strip() or urlsplit(url).hostname or url), []
+    return Remote(name, kind, url, token=(key or "").strip() or None, chat=chat_names, embed=embed_names), []
 
 
 def _url_problems(url: str) -> list[str]:
     if not url:
-        return ["give the endpoint's URL, e.g. http://127.0.0.1:8000"]
+        return ["give the host's URL, e.g. http://127.0.0.1:8765"]
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         return [f"the URL must start with http:// or https://, not {url!r}"]
@@ -44,7 +51,7 @@ def _url_problems(url: str) -> list[str]:
     if not parts.hostname:
         problems.append("the URL names no host")
     if parts.username or parts.password:
-        problems.append("put no user name or password in the URL; keys go in the key field")
+        problems.append("put no user name or password in the URL; tokens and keys go in their own field")
     try:
         port = parts.port
     except ValueError:

@@ -22,7 +22,9 @@ def free_port() -> int:
 
 
 def shared_state(network: str | None = None):
-    """The engine, the run store and the opening network (a file path or a shipped example's name)."""
+    """The engine, the run store, the connected hosts (``remotes.yaml``, each asked once) and the opening
+    network (a file path or a shipped example's name; it may name ``model@host`` and ``cap:`` models)."""
+    from workbench.app.connections import Hosts
     from workbench.app.layout import place_missing
     from workbench.app.session import Shared
     from workbench.core import files
@@ -30,10 +32,14 @@ def shared_state(network: str | None = None):
     from workbench.examples import resolve
     from workbench.store.sqlite import Store
 
-    opening = files.load(resolve(network or DEFAULT_NETWORK))  # a bad file is refused here, once
-    place_missing(opening)
     store = Store(store_path())
-    return Shared(Engine(sinks=[store.write]), store, opening)
+    engine = Engine(sinks=[store.write])
+    hosts = Hosts(engine=engine).start()
+    if hosts.problem:
+        log.warning("remote hosts not used: %s", hosts.problem)
+    opening = files.load(resolve(network or DEFAULT_NETWORK), hosts.catalog)  # a bad file is refused here, once
+    place_missing(opening)
+    return Shared(engine, store, opening, hosts)
 
 
 def warm_up(shared) -> threading.Thread:

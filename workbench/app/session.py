@@ -1,22 +1,24 @@
 """One browser session of the workbench: its own network, canvas, run panel and trace.
 
-Sessions share only the engine (loaded models) and the run store (the history); everything a user types,
-runs or sees lives in the session's own objects, so two sessions never see each other's work.
+Sessions share only the engine (loaded models), the run store (the history) and the connected hosts (the
+catalog); everything a user types, runs or sees lives in the session's own objects, so two sessions never
+see each other's work. A host connected in one session joins every session's palette within seconds.
 """
 from __future__ import annotations
 
 import copy
 import html
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import panel as pn
 from panel.viewable import Viewer
 
+from workbench.app.connections import Hosts
 from workbench.app.graph import GraphView
 from workbench.app.history import History
-from workbench.app.hosts import HostForm
+from workbench.app.hosts import HostForm, HostList
 from workbench.app.inspector import Inspector
 from workbench.app.palette import Palette
 from workbench.app.runpanel import RunPanel
@@ -30,19 +32,26 @@ from workbench.examples import example_paths
 from workbench.store.sqlite import Store
 
 CARD = dict(collapsible=False, sizing_mode="stretch_width", margin=(0, 0, 12, 0), css_classes=["wb-card"])
+POLL_MS = 3000  # how often a session looks for hosts connected elsewhere and updates their health
 
 
 @dataclass
 class Shared:
-    """What every session of one server shares: the engine, the run store, and the network it opens with."""
+    """What every session of one server shares: the engine, the run store, the network it opens with, and
+    the connected hosts (whose catalog every session's network uses)."""
 
     engine: Engine
     store: Store
     network: Network           # the opening network, laid out; never edited: each session gets a copy
+    hosts: Hosts = field(default=None)  # type: ignore[assignment]  # default: the local catalog only
+
+    def __post_init__(self):
+        if self.hosts is None:
+            self.hosts = Hosts(local=self.network.catalog, engine=self.engine)
 
     def fresh_network(self) -> Network:
-        """A copy of the opening network for one session (sharing only the catalog)."""
-        return copy.deepcopy(self.network, {id(self.network.catalog): self.network.catalog})
+        """A copy of the opening network for one session, on the hosts' current catalog (shared, not copied)."""
+        return copy.deepcopy(self.network, {id(self.network.catalog): self.hosts.catalog})
 
 
 class Workbench(Viewer):
@@ -56,9 +65,12 @@ class Workbench(Viewer):
         self.history = History(store=shared.store, on_open=self.open_run)
         self.runs = RunPanel(graph=self.graph, engine=shared.engine, on_start=self._started,
                              on_events=self.trace.extend, on_done=lambda _result: self.history.refresh())
-        self.palette = Palette(on_add=self.graph.add_model)
+        self.palette = Palette(hosts=shared.hosts, on_add=self.graph.add_model)
         self.inspector = Inspector(graph=self.graph)
-        self.hosts = HostForm()
+        self.hosts = HostForm(hosts=shared.hosts, on_change=self.show_hosts)
+        self.host_list = HostList(hosts=shared.hosts, on_change=self.show_hosts)
+        self._hosts_seen = shared.hosts.version
+        shared.hosts.subscribe(self._adopt_catalog)
         self.notice = html_pane("", sizing_mode="stretch_width", css_classes=["wb-notice"])
         self.title = html_pane("", sizing_mode="stretch_width")
         self.graph.param.watch(self._refresh, ["message", "edited"])
@@ -70,6 +82,7 @@ class Workbench(Viewer):
         self._refresh()
         if served:
             pn.state.onload(self.preload)
+            pn.state.add_periodic_callback(self.poll_hosts, period=POLL_MS)
 
     async def preload(self) -> None:
         """Once the canvas is drawn: add the parts below it, then load the models (shared, so usually loaded
@@ -83,6 +96,28 @@ class Workbench(Viewer):
             self.graph.show_devices(compiled.devices)
         self.graph.reset_statuses()
         self.runs.status.object = ""
+
+    # ---- hosts --------------------------------------------------------------------------------
+    def _adopt_catalog(self) -> None:
+        """The hosts changed (here or in another session): this session's network uses the new catalog."""
+        net = self.graph.network
+        net.catalog, net.version = self.shared.hosts.catalog, net.version + 1
+
+    def show_hosts(self) -> None:
+        """Show the hosts as they are: the palette redrawn if they changed since it was drawn, else their health."""
+        hosts = self.shared.hosts
+        if hosts.version != self._hosts_seen:
+            self._hosts_seen = hosts.version
+            self.palette.refresh()
+        else:
+            self.palette.show_health()
+        self.host_list.refresh()
+
+    async def poll_hosts(self) -> None:
+        """Show hosts connected or removed in other sessions, and keep their health current."""
+        if len(self.shared.hosts.remotes):
+            await self.shared.hosts.check()  # probes only the hosts not checked for a while
+        self.show_hosts()
 
     # ---- files --------------------------------------------------------------------------------
     def _file_controls(self):
@@ -105,7 +140,7 @@ class Workbench(Viewer):
     def load_text(self, text: str, source: str) -> bool:
         """Replace the network with the one in ``text`` (a network file); False with the reason if it is bad."""
         try:
-            network = files.loads(text, source=source)
+            network = files.loads(text, source=source, catalog=self.shared.hosts.catalog)
         except WorkbenchError as exc:
             self.graph.message = f"⚠ {exc}"
             return False
@@ -148,8 +183,9 @@ class Workbench(Viewer):
     def __panel__(self):
         header = pn.Row(self.title, self._file_controls(), sizing_mode="stretch_width", css_classes=["wb-top"])
         left = pn.Column(pn.Card(self.palette, title="Palette", **CARD),
+                         pn.Card(self.host_list, title="Connected hosts", **CARD),
                          pn.Card(self.hosts, title="Connect a remote host", collapsed=True,
-                                 **{**CARD, "collapsible": True}), width=250)
+                                 **{**CARD, "collapsible": True}), width=270)
         canvas = pn.Column(self.graph, height=560, sizing_mode="stretch_width", css_classes=["wb-canvas-box"])
         centre = pn.Column(self.notice, canvas, self.lower, sizing_mode="stretch_width")
         right = pn.Column(pn.Card(self.runs, title="Run", **CARD), pn.Card(self.inspector, title="Inspector", **CARD),

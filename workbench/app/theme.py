@@ -36,3 +36,9 @@ def html_pane(text: str = "", **params):
     import panel as pn
 
     return pn.pane.HTML(text, stylesheets=[stylesheet("app")], **params)
+
+
+def health_dot(healthy: bool | None) -> str:
+    """A coloured dot for a host's health: green healthy, red unreachable, grey not checked yet."""
+    state = {True: "up", False: "down"}.get(healthy, "unknown")
+    return f"<span class='wb-dot wb-dot-{state}' title='{state}'></span>"

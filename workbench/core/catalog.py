@@ -25,6 +25,7 @@ class CatalogEntry:
     requires: tuple[str, ...] = ()     # importable packages the backend needs, e.g. ("torch",)
     extra: str | None = None           # the pip extra that installs them
     params: dict[str, Any] = field(default_factory=dict)  # accepted params and their defaults
+    install: str | None = None         # how to install what it needs, when the extra alone does not
 
     @property
     def name(self) -> str:
@@ -33,6 +34,12 @@ class CatalogEntry:
     def missing(self) -> list[str]:
         """Packages the backend needs that are not installed (checked without importing them)."""
         return [pkg for pkg in self.requires if importlib.util.find_spec(pkg) is None]
+
+    def install_hint(self, missing: list[str] = ()) -> str:
+        """The command that installs what this model needs."""
+        if self.install:
+            return self.install
+        return f"pip install 'modelnet-workbench[{self.extra}]'" if self.extra else f"pip install {' '.join(missing)}"
 
 
 class Catalog:
@@ -69,8 +76,8 @@ class Catalog:
             accepted = ", ".join(entry.params) or "none"
             raise ModelError(f"model {name!r} takes no parameter {', '.join(sorted(unknown))}; accepted: {accepted}", node)
         if missing := entry.missing():
-            how = f"pip install 'modelnet-workbench[{entry.extra}]'" if entry.extra else f"pip install {' '.join(missing)}"
-            raise BackendUnavailable(f"model {name!r} needs {', '.join(missing)}, not installed here; {how}", node)
+            raise BackendUnavailable(f"model {name!r} needs {', '.join(missing)}, not installed here; "
+                                     f"{entry.install_hint(missing)}", node)
         module_name, _, attr = entry.factory.partition(":")
         factory = getattr(importlib.import_module(module_name), attr)
         return factory(device=device, node=node, **{**entry.params, **params})

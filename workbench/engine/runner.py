@@ -25,9 +25,10 @@ import weakref
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Iterable
+from typing import Any, AsyncIterator, Callable, Iterable
 
 from workbench.backends.base import Model
+from workbench.backends.progress import Progress, takes_progress
 from workbench.core.messages import JOIN_KIND, Message
 from workbench.core.network import Network, Node
 from workbench.core.protocols import protocol_executor
@@ -37,6 +38,7 @@ from workbench.errors import ModelError, StepTimeout, WorkbenchError
 
 _DATAFLOW = object()  # _finish's marker: outputs come from the graph's sinks
 NOT_ROUTED = "not routed"  # what a node receives on a pathway its feeder did not route to
+STEP_ONLY_META = {"route", "decision"}  # meta keys that concern one step's output, not what it feeds
 
 
 def new_run_id() -> str:
@@ -61,9 +63,11 @@ class RunResult:
 class Engine:
     """Runs networks. Holds the loaded models, shared by every run, and the sinks every run reports to."""
 
-    def __init__(self, *, sinks: Iterable[Sink] = (), step_timeout: float | None = None, max_workers: int | None = None):
+    def __init__(self, *, sinks: Iterable[Sink] = (), step_timeout: float | None = None, max_workers: int | None = None,
+                 on_load: Callable[[str, Progress], None] | None = None):
         self.sinks = list(sinks)
         self.step_timeout = step_timeout
+        self.on_load = on_load  # on_load(node_id, progress) while a model loads (see backends/progress.py)
         self.executor = ThreadPoolExecutor(max_workers or min(8, (os.cpu_count() or 1) + 2),
                                            thread_name_prefix="workbench-step")
         self._models: dict[tuple, Model] = {}
@@ -83,13 +87,21 @@ class Engine:
     def model_for(self, node: Node, network: Network) -> Model:
         """The loaded model of ``node``; one instance per (model, device, params), shared across runs."""
         if node.instance is not None:
-            return _loaded(node.instance, node.id)
+            return _loaded(node.instance, node.id, self.on_load)
         key = (node.model, node.device, json.dumps(node.params, sort_keys=True, default=str))
         with self._load_lock:
             if key not in self._models:
                 model = _named(node.id, lambda: network.catalog.create(node.model, node.device, node.params, node.id))
-                self._models[key] = _loaded(model, node.id)
+                self._models[key] = _loaded(model, node.id, self.on_load)
             return self._models[key]
+
+    def forget(self, models: Iterable[str]) -> None:
+        """Drop the loaded instances of these catalog models: the next compile builds them afresh (e.g. the
+        models of a remote host whose address or token changed)."""
+        names = set(models)
+        with self._load_lock:
+            for key in [k for k in self._models if k[0] in names]:
+                del self._models[key]
 
     async def run(self, network: Network, input: Any, **options) -> RunResult:
         return await self.compile(network).run(input, **options)
@@ -126,9 +138,13 @@ def _named(node_id: str, build):
         raise ModelError(f"{type(exc).__name__}: {exc}", node_id) from exc
 
 
-def _loaded(model: Model, node_id: str) -> Model:
+def _loaded(model: Model, node_id: str, on_load=None) -> Model:
+    """Load ``model`` once; ``on_load(node_id, progress)`` hears its progress if its ``load`` reports any."""
     if not getattr(model, "_workbench_loaded", False):
-        _named(node_id, model.load)
+        if on_load is not None and takes_progress(model.load):
+            _named(node_id, lambda: model.load(progress=lambda p: on_load(node_id, p)))
+        else:
+            _named(node_id, model.load)
         model._workbench_loaded = True
     return model
 
@@ -208,8 +224,13 @@ class CompiledNetwork:
         """Hand ``output`` to the nodes ``node`` feeds; a node whose inputs are all in becomes ready.
 
         An output whose meta has ``route`` (a list of node ids) goes only to those; the others get NOT_ROUTED.
+        ``route`` and ``decision`` belong to this step: they are not passed on (else a model that passes its
+        input through, like ``identity``, would route and decide again).
         """
         route = output.meta.get("route") if isinstance(output, Message) else None
+        if isinstance(output, Message) and STEP_ONLY_META & output.meta.keys():
+            output = Message(output.kind, output.content, {k: v for k, v in output.meta.items()
+                                                           if k not in STEP_ONLY_META})
         for target, slot in self.fan_out[node]:
             delivered = NOT_ROUTED if route is not None and target not in route else output
             inbox[target][slot] = (node, delivered)
