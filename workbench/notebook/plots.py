@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Iterable
 
 import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh renderer the plots use)
 import pandas as pd
 
 from workbench.app import layout

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import holoviews.plotting.bokeh  # noqa: F401  (the trace's timeline is drawn with Bokeh)
 import panel as pn
 import param
 
