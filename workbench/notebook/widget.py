@@ -40,7 +40,20 @@ def extension() -> None:
     css = "\n".join(line for line in session.PAGE_CSS.splitlines() if not line.startswith("body"))
     pn.extension("tabulator", inline=True, global_css=[css])
     hv.extension("bokeh", inline=True, logo=False)
+    _show_holoviews_through_panel()
     _loaded = True
+
+
+def _show_holoviews_through_panel() -> None:
+    """Display HoloViews objects as Panel panes: Panel's notebook display inlines their stylesheets, while
+    HoloViews' own display names them on cdn.holoviz.org."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        from holoviews.core.dimension import Dimensioned
+
+        shell.display_formatter.mimebundle_formatter.for_type(Dimensioned, lambda obj: pn.panel(obj)._repr_mimebundle_())
 
 
 def _local_assets(send):
