@@ -81,7 +81,10 @@ def screenshot(page, name: str) -> Path:
 
 
 def drag(page, source_selector: str, target_selector: str) -> None:
-    """A real mouse drag from the centre of one element to the centre of another."""
+    """A real mouse drag from the centre of one element to the centre of another (both on screen: a click
+    lower in a long palette may have scrolled the canvas away)."""
+    page.locator(source_selector).scroll_into_view_if_needed()
+    page.locator(target_selector).scroll_into_view_if_needed()
     start = page.locator(source_selector).bounding_box()
     end = page.locator(target_selector).bounding_box()
     page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)

@@ -102,7 +102,7 @@ def test_a_digit_run_lights_up_the_graph_and_fills_the_trace(app, new_page):
     expect(page.locator(".wb-steps .tabulator-tableholder")).to_contain_text("majority 9: 3 of 3 votes")
     assert re.search(r"9 \(p=\d\.\d\d\) · ok in", page.locator(".wb-run-status .wb-alert").inner_text())
     for node in ("cnn", "mlp", "logreg", "vote"):
-        assert "wb-s-ok" in page.locator(f".react-flow__node[data-id='{node}']").get_attribute("class")
+        expect(page.locator(f".react-flow__node[data-id='{node}']")).to_have_class(re.compile(r"\bwb-s-ok\b"))
     assert page.locator(".wb-timeline canvas").count() > 0
     page.locator(".wb-prev button").click()   # step-through replays the run on the graph
     page.wait_for_selector(".wb-where:has-text('step 3 of 4')")
@@ -213,7 +213,10 @@ def test_a_host_connected_in_the_page_lends_its_model_to_the_canvas_and_the_run(
         remote = page.locator(".react-flow__node[data-id='digits-cnn@b']")
         expect(remote).to_contain_text("peer/torch/cpu@b")
         drag(page, handle("digits-cnn@b", "source"), handle("vote", "target"))
-        page.wait_for_selector(".react-flow__edge[data-id='digits-cnn@b->vote']", state="attached")
+        try:
+            page.wait_for_selector(".react-flow__edge[data-id='digits-cnn@b->vote']", state="attached")
+        finally:
+            screenshot(page, "app-remote-drag")
         expect_counts(page, "5 models · 4 pathways")
         page.locator(".wb-run button").click()
         page.wait_for_selector(".wb-trace-title .wb-badge-ok")
@@ -221,7 +224,7 @@ def test_a_host_connected_in_the_page_lends_its_model_to_the_canvas_and_the_run(
         expect(row.locator("[tabulator-field='device']")).to_have_text("peer/torch/cpu@b")
         expect(row.locator("[tabulator-field='status']")).to_have_text("ok")
         expect(page.locator(".wb-steps .tabulator-tableholder")).to_contain_text("4 of 4 votes")
-        assert "wb-s-ok" in remote.get_attribute("class")
+        expect(remote).to_have_class(re.compile(r"\bwb-s-ok\b"))
         assert other.locator(".react-flow__node[data-id='digits-cnn@b']").count() == 0  # canvases stay apart
         screenshot(page, "app-remote-host")
     finally:
@@ -247,7 +250,7 @@ def test_a_loaded_network_runs_live_and_cancel_stops_it(app, new_page, tmp_path)
     expect_notice(page, "opened 'slow-pipeline' from slow.yaml")
     page.locator(".wb-run button").click()
     page.wait_for_selector(".react-flow__node[data-id='wait'].wb-s-running")   # the active step lights up
-    assert "wb-s-ok" in page.locator(".react-flow__node[data-id='first']").get_attribute("class")
+    expect(page.locator(".react-flow__node[data-id='first']")).to_have_class(re.compile(r"\bwb-s-ok\b"))
     expect(page.locator(".wb-steps .tabulator-row")).to_have_count(1)  # the trace follows the live run
     screenshot(page, "app-running")
     page.locator(".wb-cancel button").click()

@@ -182,3 +182,17 @@ def test_a_vote_is_skipped_when_every_member_failed():
     net.connect("a", "v"), net.connect("b", "v")
     result, trace, _ = run(net, "x")
     assert trace.steps()[-1].status == "skipped" and result.output is None
+
+
+def test_router_by_meaning_scores_a_list_of_examples_by_the_best_match():
+    vocab = ["sum", "capital", "recipe", "peru"]
+    embed = PythonModel(lambda text: [float(w in text.lower()) for w in vocab],
+                        ModelCard("bag-of-words", "python", "text", "vector", ("text.embed",)))
+    net = Network("meaning", "router", options={"by": "meaning", "embedder": "embed", "descriptions": {
+        "math": ["a sum", "another sum"], "geo": ["a capital city", "peru and its neighbours"]}})
+    net.add(embed, "embed")
+    net.add(chat("math", lambda m: "math here"), "math"), net.add(chat("geo", lambda m: "geo here"), "geo")
+    result, trace, decisions = run(net, "Tell me about Peru")
+    assert result.output.content == "geo here"
+    assert decisions == ["routed to geo: similarity 1.00 (next: math 0.00)"]
+    assert len([e for e in trace.steps() if e.node == "embed"]) == 5  # four examples, then the request

@@ -107,3 +107,11 @@ def test_the_catalog_and_the_package_stay_light():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_without_transformers_loading_says_what_to_install(tmp_path):
+    python, env = python_without(tmp_path, "transformers")
+    code = ("from workbench.backends.llm_torch import make_smollm2\n"
+            "try:\n    make_smollm2(device='cpu').load()\nexcept Exception as e:\n    print(type(e).__name__, e)")
+    done = subprocess.run([*python, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.stdout.strip() == "BackendUnavailable transformers is not installed; pip install 'modelnet-workbench[llm]'"

@@ -169,3 +169,16 @@ async def test_a_peer_with_a_token(guarded, tmp_path):  # the cards seen with th
     assert bad.hosts()["g"] == "unreachable (HTTP 401)"
     with pytest.raises(RemoteHTTPError, match="answered 401 Unauthorized \\(a valid token is required"):
         await bad.create("identity@g").invoke(Message("text", "hi"))
+
+
+def test_peers_add_refuses_a_wrong_token_and_saves_nothing(guarded, tmp_path):
+    import os
+
+    env = {**os.environ, "WORKBENCH_HOME": str(tmp_path)}
+    add = [sys.executable, "-m", "workbench.cli", "peers", "add", guarded.url, "--name", "lab"]
+    wrong = subprocess.run([*add, "--token", "not-it"], capture_output=True, text=True, env=env, timeout=60)
+    assert wrong.returncode == 1 and "refused the token" in wrong.stderr and "HTTP 401" in wrong.stderr
+    assert not (tmp_path / "remotes.yaml").exists()
+    right = subprocess.run([*add, "--token", "s3cret-token"], capture_output=True, text=True, env=env, timeout=60)
+    assert right.returncode == 0 and "digits-cnn@lab" in right.stdout
+    assert "lab" in (tmp_path / "remotes.yaml").read_text()

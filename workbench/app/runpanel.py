@@ -106,6 +106,8 @@ class RunPanel(Viewer):
         from workbench.data.inputs import parse_input
 
         if self.mode.value == "digit":
+            if kind not in ("image.digits", "any"):
+                raise WorkbenchError(f"this network takes {kind}, not a digit image: choose Text and type a prompt")
             return parse_input(str(self.digit.value), kind)
         return parse_input(self.text.value, kind)
 

@@ -105,7 +105,9 @@ class TraceView(Viewer):
 
 
 def _frame(rows: list[steps.StepRow]) -> pd.DataFrame:
-    return pd.DataFrame([r.to_dict() for r in rows], columns=[*COLUMNS, "start", "end"])[list(COLUMNS)]
+    frame = pd.DataFrame([r.to_dict() for r in rows], columns=[*COLUMNS, "start", "end"])[list(COLUMNS)]
+    frame["ms"] = [("" if r.ms is None else f"{r.ms:g}") for r in rows]  # a skipped step has no time, not NaN
+    return frame
 
 
 def timeline(rows: list[steps.StepRow]):

@@ -55,6 +55,8 @@ def check_file(path: Path | str, node: str | None = None) -> Path:
 
 def load_failed(path: Path, exc: Exception, node: str | None) -> ModelError:
     """The error for a GGUF file that starts well but cannot be loaded (truncated, damaged)."""
+    if isinstance(exc, ImportError):  # not the file's fault: a package is missing
+        return BackendUnavailable(f"{exc.name or exc} is not installed; pip install 'modelnet-workbench[llm]'", node)
     fix = REINSTALL if path.name == FILENAME else "check the file"
     return ModelError(f"GGUF file {path} could not be loaded, it may be truncated or corrupt "
                       f"({type(exc).__name__}: {exc}); {fix}", node)

@@ -27,7 +27,8 @@ class Message:
 def _summarize(message: Message) -> str:
     content = message.content
     if message.kind == JOIN_KIND:
-        return f"{len(content)} inputs: " + "; ".join(m.summary(20) for m in content)
+        count = f"{len(content)} input" + ("" if len(content) == 1 else "s")
+        return f"{count}: " + "; ".join(m.summary(20) for m in content)
     if message.kind == "label.probs" and isinstance(content, dict):
         label, probs = content.get("label"), content.get("probs")
         try:

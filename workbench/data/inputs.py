@@ -15,4 +15,6 @@ def parse_input(text: str, kind: str) -> Message:
 
         image, label = heldout_image(index)
         return Message(kind, image, {"index": index, "label": label})
+    if not text.strip():
+        raise WorkbenchError("the input is empty: give some text for the network to work on")
     return Message("text" if kind == "any" else kind, text)

@@ -46,7 +46,10 @@ def single(network: Network, node: str) -> Network:
 
 
 def variants(network: Network, threshold: float = 0.6) -> list[tuple[str, str, Network]]:
-    """(row name, kind, network) for each member alone, the drawn network, and the label protocols."""
+    """(row name, kind, network) for each member alone, the drawn network, and the label protocols. A router
+    is measured as drawn: its members alone do not route."""
+    if network.protocol == "router":
+        return [(network.name, "router", network)]
     names = members(network)
     rows = [(n, "member", single(network, n)) for n in names]
     rows.append((network.name, network.protocol, network))

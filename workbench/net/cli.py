@@ -108,11 +108,17 @@ def _add(new) -> None:
 
     remotes = Remotes.load()
     remotes.add(new)
+    catalog = connected_catalog(remotes)  # probes it (and refreshes the other remotes' cached cards)
+    health = catalog.hosts()[new.name]
+    if "HTTP 401" in health or "HTTP 403" in health:
+        raise click.ClickException(f"{new.kind} {new.name!r} at {new.url} refused the token ({health}); not saved")
     path = remotes.save()
-    catalog = connected_catalog(Remotes([new], remotes.path))
     found = [e.name for e in catalog if e.card.host == new.name]
-    click.echo(f"added {new.kind} {new.name!r} ({new.url}) to {path}: {catalog.hosts()[new.name]}")
+    click.echo(f"added {new.kind} {new.name!r} ({new.url}) to {path}: {health}")
     click.echo(f"  {len(found)} models: {', '.join(found)}" if found else "  no models seen yet")
+    if not found:
+        click.echo(f"warning: {new.name!r} did not answer now; it is saved and will be asked again when used "
+                   f"(remove it with: workbench peers remove {new.name})", err=True)
 
 
 @click.command("list")

@@ -5,8 +5,9 @@ Contract:
 - by capability: the capability is the input's ``meta["capability"]``, else option ``capability``; the
   cheapest member whose card offers it answers: ``routed to math: offers text.generate, cost 1``;
 - by meaning: option ``embedder`` names a ``text.embed`` node; the request and each member's description
-  (option ``descriptions`` by node id, else the node's name and card description) are embedded, and the
-  member with the highest cosine similarity answers: ``routed to math: similarity 0.83 (next: cooking 0.41)``;
+  (option ``descriptions`` by node id: a text, or a list of texts such as example requests, scored by the
+  best match; else the node's name and card description) are embedded, and the member with the highest
+  cosine similarity answers: ``routed to math: similarity 0.83 (next: cooking 0.41)``;
   the members' embeddings are computed once per compiled network;
 - output: the chosen member's answer, with ``meta["routed_to"]``.
 """
@@ -50,16 +51,19 @@ async def _by_meaning(ctx: RunContext, members: list[str], embedder: str | None)
         described = ctx.options.get("descriptions") or {}
         targets = {}
         for node in members:
-            text = described.get(node) or f"{ctx.network.node(node).name}: {ctx.card(node).description}"
-            vector = await ctx.call(embedder, Message("text", text))
-            if vector is None:
-                return None
-            targets[node] = vector.content
+            texts = described.get(node) or f"{ctx.network.node(node).name}: {ctx.card(node).description}"
+            targets[node] = []
+            for text in [texts] if isinstance(texts, str) else texts:
+                vector = await ctx.call(embedder, Message("text", text))
+                if vector is None:
+                    return None
+                targets[node].append(vector.content)
         ctx.compiled.cache[("router", embedder)] = targets
     request = await ctx.call(embedder, Message("text", ctx.input.content))
     if request is None:
         return None
-    ranked = sorted(((cosine(request.content, v), n) for n, v in targets.items()), reverse=True)
+    ranked = sorted(((max(cosine(request.content, v) for v in vectors), n) for n, vectors in targets.items()),
+                    reverse=True)
     (best, chosen), runner_up = ranked[0], ranked[1] if len(ranked) > 1 else None
     note = f" (next: {runner_up[1]} {runner_up[0]:.2f})" if runner_up else ""
     ctx.decide(f"routed to {chosen}: similarity {best:.2f}{note}", chosen)
