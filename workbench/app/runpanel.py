@@ -15,6 +15,7 @@ from workbench.app import steps
 from workbench.app.graph import GraphView
 from workbench.app.theme import html_pane
 from workbench.app.pictures import digit_svg
+from workbench.core.messages import Message
 from workbench.core.protocols import PROTOCOLS, protocol_rules
 from workbench.engine.events import STEP_TOKEN
 from workbench.engine.runner import Engine, new_run_id
@@ -133,6 +134,26 @@ class RunPanel(Viewer):
         finally:
             self._task, self.running = None, False
 
+    async def run_input(self, input):
+        """Run the network on ``input`` (a Message, or content for the first model) from code, shown live just
+        like a run started with the button. Returns the RunResult (None if cancelled); a network that cannot
+        run raises its WorkbenchError (and says so in the panel)."""
+        if self.running:
+            raise WorkbenchError("a run is already in progress here: await it, or cancel it first")
+        net, self.running = self.graph.network, True
+        try:
+            compiled = await self.compile(net)
+            self.graph.show_devices(compiled.devices)
+            if not isinstance(input, Message):
+                input = Message(net.card(compiled.order[0]).input_kind, input)
+            return await self._run_one(compiled, input)
+        except WorkbenchError as exc:
+            self.graph.reset_statuses()
+            self._say(str(exc), bad=True)
+            raise
+        finally:
+            self._task, self.running = None, False
+
     async def compile(self, net):
         """Validate and load models off the event loop; nodes say "loading" only if it takes a while."""
         loading = asyncio.get_running_loop().run_in_executor(None, self.engine.compile, net)
@@ -157,6 +178,7 @@ class RunPanel(Viewer):
                 break
         result = None if self._task.cancelled() else self._task.result()
         self._report(result)
+        return result
 
     def _flush(self, buffer: list) -> None:
         """Show the events gathered since the last flush: graph statuses, tokens, trace rows."""

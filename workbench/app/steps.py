@@ -34,6 +34,8 @@ class StepRow:
 def summary(value, width: int = 60) -> str:
     if isinstance(value, Message):
         return value.summary(width)
+    if isinstance(value, dict) and value and all(isinstance(v, Message) for v in value.values()):
+        return "; ".join(f"{k}: {v.summary(24)}" for k, v in value.items())[:width]  # the outputs of several sinks
     return "" if value is None else str(value)[:width]
 
 
