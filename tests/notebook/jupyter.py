@@ -14,6 +14,8 @@ from pathlib import Path
 
 # JupyterLab asks once whether to fetch news and checks for updates; neither may leave the machine.
 NO_NEWS = {"fetchNews": "false", "checkForUpdates": False}
+# JupyterLab 4 draws only the cells near the viewport; a test reads and drags in any of them.
+ALL_CELLS_DRAWN = {"windowingMode": "none"}
 
 
 def free_port() -> int:
@@ -42,6 +44,9 @@ class JupyterLab:
         settings = dirs["settings"] / "@jupyterlab" / "apputils-extension"
         settings.mkdir(parents=True, exist_ok=True)
         (settings / "notification.jupyterlab-settings").write_text(json.dumps(NO_NEWS))
+        notebook = dirs["settings"] / "@jupyterlab" / "notebook-extension"
+        notebook.mkdir(parents=True, exist_ok=True)
+        (notebook / "tracker.jupyterlab-settings").write_text(json.dumps(ALL_CELLS_DRAWN))
         return {"JUPYTER_CONFIG_DIR": str(dirs["config"]), "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
                 "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]), "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
                 "IPYTHONDIR": str(dirs["ipython"]), "PYTHONUNBUFFERED": "1"}

@@ -143,3 +143,12 @@ def test_updates_after_the_first_drawing_name_no_cdn(home, monkeypatch):
     text = "".join(s for s in sent if isinstance(s, str))
     assert "patch_node_props" in text and widget.LOCAL_PANEL in text  # updates went out, CDN names rewritten
     assert CDN_DIST not in text
+
+
+def test_records_load_no_panel_holoviews_or_pandas():
+    import subprocess
+
+    code = ("import sys; from workbench.notebook import dataframe, records; "
+            "print(sorted(m for m in ('panel', 'holoviews', 'pandas', 'bokeh') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"

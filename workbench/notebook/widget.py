@@ -30,8 +30,8 @@ LOCAL_PANEL = "/panel-preview/static/extensions/panel/"  # Panel's Jupyter serve
 def extension() -> None:
     """Load Panel and HoloViews into the notebook with every script inlined (no CDN), once per kernel.
 
-    The same as ``pn.extension("tabulator", inline=True)`` and ``hv.extension("bokeh", inline=True)``,
-    plus the workbench's stylesheet."""
+    The same as ``pn.extension("tabulator", inline=True)`` and ``hv.extension("bokeh", inline=True)``, plus
+    the workbench's stylesheet, and HoloViews objects shown through Panel (whose display inlines stylesheets)."""
     global _loaded
     if _loaded:
         return
