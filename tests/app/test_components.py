@@ -165,3 +165,21 @@ def test_the_host_form_reports_every_problem_before_asking_the_host(tmp_path):
     remote = form._remote()
     assert (remote.kind, remote.chat, remote.embed) == ("openai", ["smollm2", "qwen"], ["minilm"])
     assert "remotes.yaml" in form.note.object and "every session" in form.note.object
+
+
+def test_read_only_tables_ignore_an_older_copy_of_their_rows_from_the_browser():
+    """In JupyterLab the browser sent back a two-row copy of the trace while the kernel held three rows; Panel's
+    Tabulator failed on it and the trace stopped updating. The app's tables keep the server's rows."""
+    import pandas as pd
+    import panel as pn
+
+    from workbench.app.table import ReadOnlyTable
+
+    three = pd.DataFrame({"step": ["a", "b", "c"], "status": ["ok", "ok", "ok"]})
+    older = {"step": ["a", "b"], "status": ["ok", "running"]}
+    plain = pn.widgets.Tabulator(three.copy(), disabled=True)
+    with pytest.raises(ValueError):  # what Panel does with it (if this starts passing, Panel fixed it)
+        plain._process_events({"data": dict(older)})
+    table = ReadOnlyTable(three.copy())
+    table._process_events({"data": dict(older)})
+    assert table.value.equals(three) and table.disabled

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from browsing import CHROMIUM, CHROMIUM_ARGS, Requests, drag, handle, screenshot
+from browsing import CHROMIUM, CHROMIUM_ARGS, Requests, handle, screenshot
 from conftest import HERE, processes_with
 from jupyter import JupyterLab
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook, pytest.mark.slow]
 
 NOTEBOOK = "workbench-in-a-notebook.ipynb"
-CELL_RUN, CELL_PATHWAYS = 2, 3  # the notebook's cells that run the network and print its pathways
+VIEW, CELL_PATHWAYS, CELL_RUN = 1, 2, 3  # the notebook's cells (see the notebook itself)
 KERNEL_IDLE = """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
   const kernel = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
   return kernel && kernel.status === 'idle'; }"""
@@ -59,7 +59,11 @@ def page(lab):
         page.set_default_timeout(180_000)  # a cold JupyterLab and kernel take a while on 2 busy cores
         page.goto(lab.notebook_url(NOTEBOOK))
         page.wait_for_function(KERNEL_IDLE)
-        yield page
+        try:
+            yield page
+        finally:
+            screenshot(page, "jupyterlab-last")  # what the page showed at the end, also when the test failed
+            print("cell outputs:", [output(page, i) for i in range(4)])  # shown by pytest when the test failed
         assert page.requests.external() == [], f"requests left 127.0.0.1: {page.requests.external()}"
         browser.close()
 
@@ -67,6 +71,19 @@ def page(lab):
 def output(page, index: int) -> str:
     """The text a cell printed, read from the notebook's model (what the kernel sent, drawn or not)."""
     return page.evaluate(CELL_TEXT, index)
+
+
+def cell(page, index: int):
+    return page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+
+def drag(page, source, target) -> None:
+    """A real mouse drag from the centre of one element to the centre of another."""
+    start, end = source.bounding_box(), target.bounding_box()
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=12)
+    page.mouse.up()
 
 
 def rerun_until(page, index: int, text: str, timeout: float = 60) -> str:
@@ -81,28 +98,28 @@ def rerun_until(page, index: int, text: str, timeout: float = 60) -> str:
         time.sleep(0.5)
 
 
-@pytest.mark.skip(reason="known failure in a fresh clone (passes in a warm environment): the run from Python "
-                         "never shows its trace badge within 180 s; issue 7 stays open until this is fixed")
 def test_the_workbench_in_jupyterlab_drag_to_link_and_a_run_from_python(page):
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    page.wait_for_selector(".react-flow__node[data-id='second']")
-    assert page.locator(".react-flow__node").count() == 3
-    assert page.locator(".react-flow__edge").count() == 1
-    page.wait_for_function(f"() => ({CELL_TEXT})({CELL_PATHWAYS}).includes('PATHWAYS')")
-    assert "RESULT ok 9 9 3" in output(page, CELL_RUN)
+    view = cell(page, VIEW)
+    view.locator(".react-flow__node[data-id='second']").wait_for()
+    assert view.locator(".react-flow__node").count() == 3 and view.locator(".react-flow__edge").count() == 1
+    page.wait_for_function(f"() => ({CELL_TEXT})({CELL_RUN}).includes('WAITING')")
     assert "['logreg->vote']" in output(page, CELL_PATHWAYS)
 
-    page.locator(".react-flow__node[data-id='second']").scroll_into_view_if_needed()
-    drag(page, handle("second", "source"), handle("vote", "target"))
-    page.wait_for_selector(".react-flow__edge[data-id='second->vote']", state="attached")
-    page.wait_for_selector(".wb-counts:has-text('3 models · 2 pathways')")  # the kernel's answer, drawn
+    view.locator(".react-flow__node[data-id='second']").scroll_into_view_if_needed()
+    drag(page, view.locator(handle("second", "source")), view.locator(handle("vote", "target")))
+    view.locator(".react-flow__edge[data-id='second->vote']").wait_for(state="attached")
+    view.locator(".wb-counts:has-text('3 models · 2 pathways')").wait_for()  # the kernel's answer, drawn
     assert "['logreg->vote', 'second->vote']" in rerun_until(page, CELL_PATHWAYS, "second->vote")
 
-    page.evaluate(RUN_CELL, CELL_RUN)  # now both members feed the vote: every node lights up, the trace follows
-    page.wait_for_function(KERNEL_IDLE)
-    for node in ("logreg", "second", "vote"):
-        page.wait_for_selector(f".react-flow__node.wb-s-ok[data-id='{node}']")
-    page.wait_for_selector(".wb-trace-head .wb-badge-ok")
-    assert page.locator(".wb-steps .tabulator-row").count() == 3
+    page.evaluate(RUN_CELL, CELL_RUN)  # both members now feed the vote: the graph lights up, the trace follows
+    page.wait_for_function(f"() => ({CELL_TEXT})({CELL_RUN}).includes('RESULT')")
     assert "RESULT ok 9 9 3" in output(page, CELL_RUN)
+    for node in ("logreg", "second", "vote"):
+        view.locator(f".react-flow__node.wb-s-ok[data-id='{node}']").wait_for()
+    steps = view.locator(".wb-steps .tabulator-row")
+    steps.filter(has_text="2 inputs").wait_for()  # this run's vote, with both members' answers
+    assert steps.count() == 3
+    view.locator(".wb-trace-head .wb-badge-ok").wait_for()
+    view.locator(".wb-trace-head").scroll_into_view_if_needed()
     screenshot(page, "jupyterlab-workbench")

@@ -7,6 +7,7 @@ import param
 from panel.viewable import Viewer
 
 from workbench.app.steps import summary
+from workbench.app.table import ReadOnlyTable
 from workbench.app.theme import html_pane
 from workbench.console import ms, when
 from workbench.store.sqlite import Store
@@ -24,10 +25,10 @@ class History(Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.table = pn.widgets.Tabulator(pd.DataFrame(columns=list(COLUMNS)), titles=COLUMNS, disabled=True,
-                                          show_index=False, selectable=1, layout="fit_data_stretch", height=300,
-                                          sizing_mode="stretch_width", css_classes=["wb-history"],
-                                          pagination=None)
+        self.table = ReadOnlyTable(pd.DataFrame(columns=list(COLUMNS)), titles=COLUMNS,
+                                   show_index=False, selectable=1, layout="fit_data_stretch", height=300,
+                                   sizing_mode="stretch_width", css_classes=["wb-history"],
+                                   pagination=None)
         self.table.on_click(self._open)
         self.refresh_button = pn.widgets.Button(label="↻ Refresh", width=110, css_classes=["wb-history-refresh"])
         self.refresh_button.on_click(lambda _: self.refresh())

@@ -12,6 +12,7 @@ from panel.viewable import Viewer
 
 from workbench.app import steps
 from workbench.app.graph import GraphView
+from workbench.app.table import ReadOnlyTable
 from workbench.app.theme import STATUS_COLOURS, html_pane
 from workbench.console import ms
 
@@ -33,14 +34,14 @@ class TraceView(Viewer):
         self._steps = steps.StepTable()
         self.rows = self._steps.rows
         self._shown, self._dirty = 0.0, False
-        self.table = pn.widgets.Tabulator(pd.DataFrame(columns=list(COLUMNS)), titles=COLUMNS, disabled=True,
-                                          show_index=False, selectable=1, layout="fit_data_stretch",
-                                          sizing_mode="stretch_width", height=220, css_classes=["wb-steps"],
-                                          widths={"input": 200, "output": 260})
+        self.table = ReadOnlyTable(pd.DataFrame(columns=list(COLUMNS)), titles=COLUMNS,
+                                   show_index=False, selectable=1, layout="fit_data_stretch",
+                                   sizing_mode="stretch_width", height=220, css_classes=["wb-steps"],
+                                   widths={"input": 200, "output": 260})
         self.table.on_click(lambda event: self._go(event.row + 1))
         self.plot = pn.pane.HoloViews(None, sizing_mode="stretch_width", height=220, css_classes=["wb-timeline"])
-        self.prev = pn.widgets.Button(label="◀ Previous", disabled=True, css_classes=["wb-prev"], width=110)
-        self.next = pn.widgets.Button(label="Next ▶", disabled=True, css_classes=["wb-next"], width=110)
+        self.prev = pn.widgets.Button(label="◀ Previous", css_classes=["wb-prev"], width=110)
+        self.next = pn.widgets.Button(label="Next ▶", css_classes=["wb-next"], width=110)
         self.where = html_pane("", css_classes=["wb-where"], margin=(10, 8))
         self.prev.on_click(lambda _: self._go(self.position - 1))
         self.next.on_click(lambda _: self._go(self.position + 1))
