@@ -188,3 +188,30 @@ def test_dataset_mode_scores_every_node_and_stores_every_run(invoke, tmp_path):
     stored = json.loads(invoke("runs", "list", "--limit", "50", "--json").stdout)
     assert len(stored) == 12 and {r["meta"]["batch"] for r in stored} == {doc["batch"]}
     assert sorted(r["meta"]["index"] for r in stored) == list(range(12))
+
+
+def test_eval_compares_members_with_the_protocols_and_stores_every_run(invoke, tmp_path):
+    saved = tmp_path / "figures.json"
+    result = invoke("eval", "digits-ensemble", "--limit", "20", "--threshold", "0.9", "--json", "--save", saved)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert json.loads(saved.read_text(encoding="utf-8")) == doc
+    assert (doc["network"], doc["dataset"], doc["examples"]) == ("digits-ensemble", "digits", 20)
+    kinds = [(r["name"], r["kind"]) for r in doc["rows"]]
+    assert kinds == [("cnn", "member"), ("mlp", "member"), ("logreg", "member"), ("digits-ensemble", "vote"),
+                     ("soft-vote of 3", "soft-vote"), ("cascade @ 0.9", "cascade")]
+    for row in doc["rows"]:
+        assert {"name", "kind", "accuracy", "calls", "seconds"} <= set(row) and row["total"] == 20
+        assert row["accuracy"] == row["correct"] / 20 and row["seed"] is None
+    assert [s["margin"] for s in doc["summary"] if s["name"] == "cnn"] == [0.0]  # the CNN is the best member here
+    stored = json.loads(invoke("runs", "list", "--limit", "500", "--json").stdout)
+    assert len(stored) == 6 * 20 and {r["meta"]["batch"] for r in stored} == {r["batch"] for r in doc["rows"]}
+
+    table = invoke("eval", "digits-ensemble", "--limit", "20").output
+    assert "cascade @ 0.6" in table and ("better together:" in table or "no protocol beat the best member" in table)
+
+
+@pytest.mark.parametrize("seeds", ["0,x", "1,1", ","])
+def test_eval_refuses_bad_seeds(invoke, seeds):
+    result = invoke("eval", "digits-ensemble", "--seeds", seeds)
+    assert result.exit_code == 2 and "Invalid value for '--seeds'" in result.output

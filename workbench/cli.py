@@ -6,6 +6,7 @@ import functools
 import json
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -23,10 +24,14 @@ def _fail_cleanly(command):
     return wrapper
 
 
-def _dump(data) -> None:
+def _json(data) -> str:
     from workbench.core.messages import to_jsonable
 
-    click.echo(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2, allow_nan=False))
+    return json.dumps(to_jsonable(data), ensure_ascii=False, indent=2, allow_nan=False)
+
+
+def _dump(data) -> None:
+    click.echo(_json(data))
 
 
 def _catalog():
@@ -121,23 +126,41 @@ def _run_dataset(engine, net, limit, concurrency, as_json):
                      ["node", "kind", "model", "device", "accuracy", "correct/answered"], right={4, 5}))
 
 
+def _seed_list(ctx, param, value: str | None) -> list[int] | None:
+    if value is None:
+        return None
+    try:
+        seeds = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give whole numbers separated by commas, e.g. 0,1,2") from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise click.BadParameter(f"{value!r}: give one or more different seeds, e.g. 0,1,2")
+    return seeds
+
+
 @cli.command("eval")
 @click.argument("network")
 @click.option("--dataset", help="Data set to measure on (default: the one the network names).")
 @click.option("--limit", type=click.IntRange(min=1), help="Only the first N examples.")
 @click.option("--threshold", default=0.6, show_default=True, type=click.FloatRange(0, 1),
               help="Confidence threshold of the cascade variant.")
+@click.option("--temperature", default=0.7, show_default=True, type=click.FloatRange(0, 5),
+              help="Sampling temperature of the generated text protocols (self-consistency, debate, mixture).")
+@click.option("--seeds", callback=_seed_list, metavar="0,1,2",
+              help="Measure the sampling protocols once per seed and show mean and spread.")
 @click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+@click.option("--save", type=click.Path(dir_okay=False, writable=True), help="Also write the JSON to this file.")
 @_fail_cleanly
-def eval_(network, dataset, limit, threshold, concurrency, as_json):
+def eval_(network, dataset, limit, threshold, temperature, seeds, concurrency, as_json, save):
     """Measure NETWORK on a data set: each member alone vs the protocols over the same members.
 
-    Prints accuracy, model calls and cost per example, and time; every run is stored.
+    Prints accuracy, model calls and cost per example, and time; every run is stored. With --seeds, the
+    protocols that sample run once per seed and the table shows mean ± standard deviation over the seeds.
     """
     from workbench.console import table
     from workbench.data import get_dataset
-    from workbench.engine.compare import compare, variants
+    from workbench.engine.compare import compare, runs_per_variant, summarise
     from workbench.engine.runner import Engine
     from workbench.examples import load_network
 
@@ -147,22 +170,38 @@ def eval_(network, dataset, limit, threshold, concurrency, as_json):
         raise click.UsageError(f"network {net.name!r} names no data set: give --dataset")
     data = get_dataset(name)
     examples = data.load()[:limit]
-    total = len(examples) * len(variants(net, threshold))
+    total = len(examples) * runs_per_variant(net, threshold, temperature, seeds)
     with Engine(sinks=[_store().write]) as engine, \
             click.progressbar(length=total, label=f"{net.name} on {name}", file=sys.stderr) as bar:
-        rows = asyncio.run(compare(engine, net, data, examples, threshold=threshold, concurrency=concurrency,
-                                   on_result=lambda _: bar.update(1)))
+        rows = asyncio.run(compare(engine, net, data, examples, threshold=threshold, temperature=temperature,
+                                   seeds=seeds, concurrency=concurrency, on_result=lambda _: bar.update(1)))
+    summary = summarise(rows)
+    figures = {"network": net.name, "dataset": name, "examples": len(examples), "seeds": seeds,
+               "temperature": temperature, "rows": [r.to_dict() for r in rows],
+               "summary": [s.to_dict() for s in summary]}
+    if save:
+        Path(save).write_text(_json(figures) + "\n", encoding="utf-8")
     if as_json:
-        return _dump({"network": net.name, "dataset": name, "examples": len(examples),
-                      "rows": [r.to_dict() for r in rows]})
-    best = max((r for r in rows if r.kind == "member"), key=lambda r: r.accuracy, default=None)
+        return _dump(figures)
     click.echo(f"\n{net.name} on {name} ({len(examples)} examples); every run stored\n")
-    click.echo(table([[r.name, r.kind, f"{r.accuracy * 100:.1f} %", f"{r.correct}/{r.total}", f"{r.calls:.2f}",
-                       f"{r.cost:.2f}", f"{r.seconds:.1f} s"] for r in rows],
-                     ["name", "kind", "accuracy", "correct", "calls/ex", "cost/ex", "time"], right={2, 3, 4, 5, 6}))
-    if best:
-        winners = [r for r in rows if r.kind != "member" and r.accuracy > best.accuracy]
-        verdict = (f"better together: {', '.join(r.name for r in winners)} beat the best member ({best.name})"
+    if any(s.seeds > 1 for s in summary):
+        click.echo(table([[s.name, s.kind, f"{s.accuracy * 100:.1f} %", f"± {s.spread * 100:.1f}",
+                           f"{s.low * 100:.1f}–{s.high * 100:.1f}", str(s.seeds),
+                           "" if s.margin is None else f"{s.margin * 100:+.1f}", f"{s.calls:.2f}",
+                           f"{s.seconds:.1f} s"] for s in summary],
+                         ["name", "kind", "accuracy", "sd", "range", "seeds", "vs best", "calls/ex", "time"],
+                         right={2, 3, 4, 5, 6, 7, 8}))
+    else:
+        click.echo(table([[r.name, r.kind, f"{r.accuracy * 100:.1f} %", f"{r.correct}/{r.total}", f"{r.calls:.2f}",
+                           f"{r.cost:.2f}", f"{r.seconds:.1f} s"] for r in rows],
+                         ["name", "kind", "accuracy", "correct", "calls/ex", "cost/ex", "time"], right={2, 3, 4, 5, 6}))
+    members = [s for s in summary if s.kind == "member"]
+    if members:
+        best = max(members, key=lambda s: s.accuracy)
+        winners = [s for s in summary if s.kind != "member" and s.accuracy > best.accuracy]
+        spread = lambda s: f" ± {s.spread * 100:.1f} over {s.seeds} seeds" if s.seeds > 1 else ""  # noqa: E731
+        verdict = ("better together: " + "; ".join(f"{s.name} beat the best member ({best.name}) by "
+                                                     f"{s.margin * 100:+.1f} points{spread(s)}" for s in winners)
                    if winners else f"no protocol beat the best member ({best.name}) on this data")
         click.echo(f"\n{verdict}")
 

@@ -83,3 +83,20 @@ def test_load_progress_prints_a_line_per_stage_and_the_finished_bar():
     assert out.getvalue().splitlines() == ["  ⋯ loading chat: reading the tokenizer",
                                            "  ⋯ loading chat: dequantizing  [..........] 0/272",
                                            "  ⋯ loading chat: dequantizing  [##########] 272/272"]
+
+
+@pytest.mark.slow
+async def test_text_together_is_compared_with_each_assistant_alone_and_the_text_protocols(torch_chat):
+    from workbench.data import get_dataset
+    from workbench.engine.compare import compare, summarise
+
+    tasks = get_dataset("text-tasks")
+    with Engine() as engine:
+        rows = await compare(engine, shortened("text-together", 12), tasks, tasks.load()[:2], seeds=[0, 1])
+    kinds = [(r.kind, r.seed) for r in rows]
+    assert kinds == [("member", None)] * 3 + [(kind, seed) for kind in ("moa", "self-consistency", "debate")
+                                              for seed in (0, 1)]
+    calls = {r.kind: r.calls for r in rows}
+    assert (calls["member"], calls["moa"], calls["self-consistency"]) == (1, 4, 5) and 3 <= calls["debate"] <= 6
+    assert all(r.total == 2 and 0 <= r.correct <= 2 for r in rows)
+    assert {s.kind: s.seeds for s in summarise(rows)} == {"member": 1, "moa": 2, "self-consistency": 2, "debate": 2}

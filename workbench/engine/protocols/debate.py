@@ -5,7 +5,9 @@ Contract:
 - option ``rounds`` (3) caps the rounds; the debate stops early when every member gives the same answer
   (by :func:`~workbench.engine.protocols.answers.answer_key`): ``round 2: answers converged on '12'``;
 - in round r > 1 each member sees the question and the others' latest answers;
-- the verdict: the judge's answer when there is a judge, else the majority of the last round.
+- the verdict: the judge's answer when there is a judge, else the majority of the last round;
+- options ``temperature`` (0: greedy) and ``seed`` (0): with temperature > 0 every answer is sampled, the
+  run's i-th call with seed ``seed + i`` (see :mod:`workbench.engine.context`).
 """
 from __future__ import annotations
 

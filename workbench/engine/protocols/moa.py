@@ -4,7 +4,9 @@ Contract:
 - layers come from the drawn graph: the sources are the first layer, a node's layer is one more than
   its deepest feeder's; the last layer must be one node, the aggregator;
 - every node of a layer gets the question plus the answers of the layer before it (of its feeders);
-- proposers that fail are left out (the decision says so); output: the aggregator's answer.
+- proposers that fail are left out (the decision says so); output: the aggregator's answer;
+- options ``temperature`` (0: greedy) and ``seed`` (0): with temperature > 0 every answer is sampled, the
+  run's i-th call with seed ``seed + i`` (see :mod:`workbench.engine.context`).
 """
 from __future__ import annotations
 
