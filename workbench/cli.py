@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import sys
 import time
@@ -10,28 +9,7 @@ from pathlib import Path
 
 import click
 
-from workbench.errors import WorkbenchError
-
-
-def _fail_cleanly(command):
-    """Print the workbench's own errors as one line and exit 1, instead of a traceback."""
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except WorkbenchError as exc:
-            raise click.ClickException(str(exc)) from exc
-    return wrapper
-
-
-def _json(data) -> str:
-    from workbench.core.messages import to_jsonable
-
-    return json.dumps(to_jsonable(data), ensure_ascii=False, indent=2, allow_nan=False)
-
-
-def _dump(data) -> None:
-    click.echo(_json(data))
+from workbench.console import dump, fail_cleanly, json_text
 
 
 def _catalog():
@@ -65,7 +43,7 @@ def cli():
               help="Without --input: runs in flight at once.")
 @click.option("--timeout", "step_timeout", type=click.FloatRange(min=0, min_open=True), help="Per-step timeout, seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of the live trace.")
-@_fail_cleanly
+@fail_cleanly
 def run(network, input_text, limit, concurrency, step_timeout, as_json):
     """Run NETWORK (a file, or a shipped example's name) and print its trace.
 
@@ -98,7 +76,7 @@ def _run_one(engine, net, input_text, as_json) -> bool:
     sinks = [] if as_json else [TracePrinter()]
     result = asyncio.run(compiled.run(message, sinks=sinks))
     if as_json:
-        _dump({"run": result.run_id, "status": result.status, "output": result.output, "error": result.error,
+        dump({"run": result.run_id, "status": result.status, "output": result.output, "error": result.error,
                "steps": [{"step": e.step, "status": e.status, "device": e.device, "seconds": e.seconds,
                           "output": e.output, "error": e.error} for e in result.steps.values()]})
     return result.ok
@@ -117,7 +95,7 @@ def _run_dataset(engine, net, limit, concurrency, as_json):
                                           on_result=lambda _: bar.update(1)))
     rows = [s.to_dict() for s in evaluation.scores]
     if as_json:
-        return _dump({"batch": evaluation.batch, "network": net.name, "dataset": net.dataset, "runs": evaluation.runs,
+        return dump({"batch": evaluation.batch, "network": net.name, "dataset": net.dataset, "runs": evaluation.runs,
                       "failed_runs": evaluation.failed_runs, "seconds": evaluation.seconds, "rows": rows})
     click.echo(f"\n{net.name} on {net.dataset}: {evaluation.runs} runs ({evaluation.failed_runs} failed) "
                f"in {evaluation.seconds:.1f} s, every step stored (batch {evaluation.batch})\n")
@@ -151,7 +129,7 @@ def _seed_list(ctx, param, value: str | None) -> list[int] | None:
 @click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
 @click.option("--save", type=click.Path(dir_okay=False, writable=True), help="Also write the JSON to this file.")
-@_fail_cleanly
+@fail_cleanly
 def eval_(network, dataset, limit, threshold, temperature, seeds, concurrency, as_json, save):
     """Measure NETWORK on a data set: each member alone vs the protocols over the same members.
 
@@ -180,9 +158,9 @@ def eval_(network, dataset, limit, threshold, temperature, seeds, concurrency, a
                "temperature": temperature, "rows": [r.to_dict() for r in rows],
                "summary": [s.to_dict() for s in summary]}
     if save:
-        Path(save).write_text(_json(figures) + "\n", encoding="utf-8")
+        Path(save).write_text(json_text(figures) + "\n", encoding="utf-8")
     if as_json:
-        return _dump(figures)
+        return dump(figures)
     click.echo(f"\n{net.name} on {name} ({len(examples)} examples); every run stored\n")
     if any(s.seeds > 1 for s in summary):
         click.echo(table([[s.name, s.kind, f"{s.accuracy * 100:.1f} %", f"± {s.spread * 100:.1f}",
@@ -208,7 +186,7 @@ def eval_(network, dataset, limit, threshold, temperature, seeds, concurrency, a
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
-@_fail_cleanly
+@fail_cleanly
 def examples(as_json):
     """List the example networks that ship with the workbench."""
     from workbench.console import table
@@ -218,14 +196,14 @@ def examples(as_json):
     rows = [{"name": n.name, "protocol": n.protocol, "nodes": len(n.nodes), "pathways": len(n.pathways),
              "dataset": n.dataset, "description": n.description} for n in nets]
     if as_json:
-        return _dump(rows)
+        return dump(rows)
     click.echo(table([[r["name"], r["protocol"], str(r["nodes"]), r["dataset"] or "", r["description"]] for r in rows],
                      ["name", "protocol", "nodes", "dataset", "description"]))
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
-@_fail_cleanly
+@fail_cleanly
 def models(as_json):
     """List the models in the catalog, with backend and device."""
     from workbench.console import table
@@ -243,7 +221,7 @@ def models(as_json):
                      "install": entry.install_hint(missing) if missing else None,
                      "description": entry.card.description})
     if as_json:
-        return _dump(rows)
+        return dump(rows)
     click.echo(table([[r["name"], r["host"], r["backend"], r["device"], ", ".join(r["capabilities"]),
                        r["description"] if r["available"] else f"unavailable: {r['install']}"] for r in rows],
                      ["model", "host", "backend", "device", "capabilities", "description"]))
@@ -268,14 +246,14 @@ def runs():
 @click.option("--network", help="Only runs of this network.")
 @click.option("--status", type=click.Choice(["running", "ok", "failed", "cancelled", "interrupted"]))
 @click.option("--json", "as_json", is_flag=True)
-@_fail_cleanly
+@fail_cleanly
 def runs_list(limit, network, status, as_json):
     """List the latest runs, newest first."""
     from workbench.console import summary, table, when
 
     records = _store().runs(limit=limit, network=network, status=status)
     if as_json:
-        return _dump([r.to_dict() for r in records])
+        return dump([r.to_dict() for r in records])
     if not records:
         return click.echo("no runs stored yet; try: workbench run digits-ensemble")
     click.echo(table([[r.id, when(r.started), r.network, r.status, str(r.steps), summary(r.input, 24),
@@ -286,7 +264,7 @@ def runs_list(limit, network, status, as_json):
 @runs.command("show")
 @click.argument("run_id")
 @click.option("--json", "as_json", is_flag=True)
-@_fail_cleanly
+@fail_cleanly
 def runs_show(run_id, as_json):
     """Show one run (an id or its unique prefix) step by step."""
     from workbench.console import ms, summary, table, when
@@ -297,7 +275,7 @@ def runs_show(run_id, as_json):
     steps = [e for e in events if e.type in (STEP_END, DECISION)]
     inputs = {e.step: e.input for e in events if e.type == STEP_START}
     if as_json:
-        return _dump({"run": record.to_dict(), "events": [e.to_dict() for e in events]})
+        return dump({"run": record.to_dict(), "events": [e.to_dict() for e in events]})
     click.echo(f"run {record.id}  {record.network} · {record.protocol} · {record.status}  started {when(record.started)}"
                + (f"  ({ms(record.ended - record.started)})" if record.ended else ""))
     click.echo(f"input: {summary(record.input, 80)}\n")
@@ -312,7 +290,7 @@ def runs_show(run_id, as_json):
 @click.option("--speed", type=click.FloatRange(min=0), default=0.0,
               help="Replay at this multiple of the original pace (0: all at once).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per event (JSON Lines).")
-@_fail_cleanly
+@fail_cleanly
 def runs_replay(run_id, speed, as_json):
     """Replay a stored run: the same events, in the same order."""
     from workbench.console import TracePrinter
@@ -333,13 +311,13 @@ def runs_replay(run_id, speed, as_json):
 @click.argument("run_id")
 @click.option("--format", "fmt", type=click.Choice(["otel", "events"]), default="otel", show_default=True,
               help="otel: OpenTelemetry-shaped JSON spans; events: the raw events as a JSON list.")
-@_fail_cleanly
+@fail_cleanly
 def runs_export(run_id, fmt):
     """Export a stored run's trace as JSON (to stdout)."""
     from workbench.store.export import to_otel
 
     events = _store().events(run_id)
-    _dump(to_otel(events) if fmt == "otel" else [e.to_dict() for e in events])
+    dump(to_otel(events) if fmt == "otel" else [e.to_dict() for e in events])
 
 
 # Commands of the other layers; each module imports its heavy libraries only when its command runs.

@@ -1,17 +1,41 @@
 """Plain-text rendering of traces, runs and tables for the CLI (no colours when not on a terminal)."""
 from __future__ import annotations
 
+import functools
+import json
 import sys
 import time
 from typing import Any, Callable
 
 import click
 
-from workbench.core.messages import Message
+from workbench.core.messages import Message, to_jsonable
 from workbench.engine.events import DECISION, RUN_END, RUN_START, STEP_END, STEP_START, STEP_TOKEN, Event
 
 STATUS_MARK = {"ok": ("✓", "green"), "failed": ("✗", "red"), "timeout": ("✗", "red"), "skipped": ("–", "yellow"),
                "cancelled": ("■", "yellow"), "interrupted": ("■", "yellow"), "running": ("…", "cyan")}
+
+
+def fail_cleanly(command):
+    """Print the workbench's own errors as one line and exit 1, instead of a traceback."""
+    from workbench.errors import WorkbenchError
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except WorkbenchError as exc:
+            raise click.ClickException(str(exc)) from exc
+    return wrapper
+
+
+def json_text(data) -> str:
+    """JSON for people and programs: any script as is, NaN and infinities tagged (never bare NaN)."""
+    return json.dumps(to_jsonable(data), ensure_ascii=False, indent=2, allow_nan=False)
+
+
+def dump(data) -> None:
+    click.echo(json_text(data))
 
 
 def summary(value: Any, width: int = 48) -> str:

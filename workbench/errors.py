@@ -96,7 +96,14 @@ class NetworkFileError(WorkbenchError):
 class UnknownModel(WorkbenchError, KeyError):
     def __init__(self, model: str, known: list[str] | tuple[str, ...] = ()):
         self.model = model
-        hint = f"; known models: {', '.join(known)}" if known else ""
+        _, at, host = model.rpartition("@")
+        hosts = sorted({k.rpartition("@")[2] for k in known if "@" in k})
+        if at and host not in hosts:  # a remote model on a host this workbench does not know
+            known_hosts = f"known hosts: {', '.join(hosts)}" if hosts else "no hosts connected yet"
+            hint = (f"; {host!r} is not a connected host ({known_hosts}); connect it with "
+                    f"`workbench peers add URL --name {host}` or `workbench remote add-openai {host} URL`")
+        else:
+            hint = f"; known models: {', '.join(known)}" if known else ""
         super().__init__(f"no model named {model!r} in the catalog{hint}")
 
     __str__ = Exception.__str__

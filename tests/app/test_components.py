@@ -8,6 +8,7 @@ import pytest
 
 pytest.importorskip("panel_reactflow")
 
+import holoviews.plotting.bokeh  # noqa: E402,F401  (the trace's timeline is drawn when a run ends)
 from workbench.app.graph import GraphView  # noqa: E402
 from workbench.app.hosts import HostForm  # noqa: E402
 from workbench.app.runpanel import RunPanel  # noqa: E402
@@ -145,6 +146,18 @@ def test_loading_a_bad_file_keeps_the_network_and_says_where(tmp_path):
     assert workbench.graph.network.name == "digits-ensemble"
     assert workbench.load_text(text.replace("name: digits-ensemble", "name: copy"), "copy.yaml")
     assert workbench.graph.network.name == "copy" and workbench.runs.mode.value == "digit"
+
+
+async def test_opening_another_network_clears_the_last_runs_results(tmp_path):
+    text = example_paths()["digits-ensemble"].read_text()
+    workbench = Workbench(Shared(Engine(), Store(tmp_path / "runs.sqlite"), files.loads(text)))
+    await workbench.runs.run()
+    assert len(workbench.trace.rows) == 4 and workbench.runs.status.object  # the answer, said in the panel
+    workbench._open_example(type("Change", (), {"new": "digits-cascade"}))
+    assert workbench.graph.network.name == "digits-cascade"
+    assert workbench.trace.rows == [] and workbench.trace.title == "No run yet: press Run."
+    assert len(workbench.trace.table.value) == 0 and workbench.runs.status.object == ""
+    assert "wb-badge" not in workbench.trace.header.object
 
 
 def test_the_host_form_reports_every_problem_before_asking_the_host(tmp_path):

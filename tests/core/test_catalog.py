@@ -23,6 +23,16 @@ def test_unknown_model():
     assert info.value.model == "gpt-17" and "known models:" in str(info.value)
 
 
+def test_a_model_on_an_unknown_host_says_how_to_connect_the_host():
+    alone = str(UnknownModel("digits-cnn@nohost", ["digits-cnn", "vote"]))
+    assert "'nohost' is not a connected host (no hosts connected yet)" in alone
+    assert "workbench peers add URL --name nohost" in alone and "known models" not in alone
+    with_hosts = str(UnknownModel("digits-cnn@nohost", ["digits-cnn", "digits-cnn@lab", "chat@gpu"]))
+    assert "known hosts: gpu, lab" in with_hosts
+    missing_on_a_known_host = str(UnknownModel("svm@lab", ["digits-cnn", "digits-cnn@lab"]))
+    assert "known models: digits-cnn, digits-cnn@lab" in missing_on_a_known_host
+
+
 def fancy_catalog() -> Catalog:
     return Catalog([
         CatalogEntry(ModelCard("fancy", "fancy-backend"), "nowhere:make", requires=("surely_not_installed_pkg_xyz",),

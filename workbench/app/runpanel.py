@@ -244,6 +244,11 @@ class RunPanel(Viewer):
         if self._task is not None and not self._task.done():
             self._task.cancel()
 
+    def clear(self) -> None:
+        """Forget the last run's results (another network is shown now)."""
+        self.status.object, self.tokens.object = "", ""
+        self.progress.visible = False
+
     # ---- view ---------------------------------------------------------------------------------
     def _buttons(self, *_):
         self.run_button.disabled, self.cancel_button.disabled = self.running, not self.running

@@ -23,7 +23,7 @@ from workbench.app.inspector import Inspector
 from workbench.app.palette import Palette
 from workbench.app.runpanel import RunPanel
 from workbench.app.theme import html_pane, stylesheet
-from workbench.app.trace import TraceView
+from workbench.app.trace import NO_RUN, TraceView
 from workbench.core import files
 from workbench.core.network import Network
 from workbench.engine.runner import Engine
@@ -144,8 +144,11 @@ class Workbench(Viewer):
         except WorkbenchError as exc:
             self.graph.message = f"⚠ {exc}"
             return False
+        self.runs.cancel()  # a run of the network shown so far must not paint the new one
         self.graph.set_network(network)
         self.runs.sync_network()
+        self.runs.clear()
+        self.trace.show([], NO_RUN)
         self.graph.message = f"opened {network.name!r} from {source}"
         return True
 

@@ -18,6 +18,7 @@ from workbench.console import ms
 
 COLUMNS = {"n": "#", "step": "step", "status": "status", "device": "device", "ms": "time (ms)",
            "input": "input", "output": "output / decision / error"}
+NO_RUN = "No run yet: press Run."
 
 
 class TraceView(Viewer):
@@ -25,7 +26,7 @@ class TraceView(Viewer):
 
     graph = param.ClassSelector(class_=GraphView, doc="Where a replay position is shown.")
     position = param.Integer(default=0, bounds=(0, None), doc="Replay position: how many steps are shown done.")
-    title = param.String(default="No run yet: press Run.", doc="What the view shows, in words.")
+    title = param.String(default=NO_RUN, doc="What the view shows, in words.")
     refresh = param.Number(default=0.5, bounds=(0, None), doc="Seconds between two table updates in a live run.")
 
     def __init__(self, **params):

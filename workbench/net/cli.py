@@ -1,30 +1,12 @@
 """``workbench host | peers | remote | capabilities``: serve models, connect to remotes, see who can do what."""
 from __future__ import annotations
 
-import functools
 import importlib
-import json
 
 import click
 
-from workbench.errors import ConfigError, WorkbenchError
-
-
-def _fail_cleanly(command):
-    """Print the workbench's own errors as one line and exit 1, instead of a traceback."""
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except WorkbenchError as exc:
-            raise click.ClickException(str(exc)) from exc
-    return wrapper
-
-
-def _dump(data) -> None:
-    from workbench.core.messages import to_jsonable
-
-    click.echo(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2, allow_nan=False))
+from workbench.console import dump, fail_cleanly
+from workbench.errors import ConfigError
 
 
 @click.command()
@@ -37,7 +19,7 @@ def _dump(data) -> None:
               help="Largest request body, bytes.")
 @click.option("--models-from", "extra", multiple=True, metavar="MODULE:ATTR",
               help="Also serve the catalog entries listed at MODULE:ATTR (a plugin's).")
-@_fail_cleanly
+@fail_cleanly
 def host(port, bind, token, name, max_body, extra):
     """Serve this machine's models over HTTP: cards, invoke, streams, health and an OpenAI-compatible /v1."""
     from workbench.core.catalog import Catalog, default_catalog
@@ -68,7 +50,7 @@ def peers():
 @click.option("--priority", default=0, show_default=True, help="Lower is tried first among healthy hosts.")
 @click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="A step's deadline on this peer, seconds (all retries included).")
-@_fail_cleanly
+@fail_cleanly
 def peers_add(url, name, token, priority, timeout):
     """Add the peer at URL and list what it offers."""
     from workbench.net.remotes import Remote, default_name
@@ -90,7 +72,7 @@ def remote():
 @click.option("--embed", multiple=True, help="An embedding model name (text.embed); repeat for more.")
 @click.option("--priority", default=0, show_default=True)
 @click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0, min_open=True))
-@_fail_cleanly
+@fail_cleanly
 def remote_add_openai(name, base_url, key, key_env, chat, embed, priority, timeout):
     """Add an OpenAI-compatible server at BASE_URL (e.g. http://127.0.0.1:8080/v1) as NAME.
 
@@ -123,7 +105,7 @@ def _add(new) -> None:
 
 @click.command("list")
 @click.option("--json", "as_json", is_flag=True)
-@_fail_cleanly
+@fail_cleanly
 def list_remotes(as_json):
     """List the remotes with their health, checked now."""
     from workbench.console import table
@@ -137,14 +119,14 @@ def list_remotes(as_json):
     rows = [{"name": r.name, "kind": r.kind, "url": r.url, "priority": r.priority, "health": catalog.hosts()[r.name],
              "models": sum(e.card.host == r.name for e in catalog)} for r in remotes]
     if as_json:
-        return _dump(rows)
+        return dump(rows)
     click.echo(table([[r["name"], r["kind"], r["url"], str(r["models"]), r["health"]] for r in rows],
                      ["remote", "kind", "url", "models", "health"], right={3}))
 
 
 @click.command("remove")
 @click.argument("name")
-@_fail_cleanly
+@fail_cleanly
 def remove_remote(name):
     """Forget the remote NAME."""
     from workbench.net.remotes import Remotes
@@ -157,7 +139,7 @@ def remove_remote(name):
 @click.command()
 @click.argument("capability", required=False)
 @click.option("--json", "as_json", is_flag=True)
-@_fail_cleanly
+@fail_cleanly
 def capabilities(capability, as_json):
     """Who can do what across this machine and its remotes, best first (healthy, priority, latency × load, cost)."""
     from workbench.console import table
@@ -171,7 +153,7 @@ def capabilities(capability, as_json):
              "health": c.status.describe() if c.host != "local" else "this machine"}
             for cap in caps for c in catalog.router.who_can(cap)]
     if as_json:
-        return _dump(rows)
+        return dump(rows)
     click.echo(table([[r["capability"], r["model"], r["host"], r["health"]] for r in rows],
                      ["capability", "model", "host", "health"]))
 
