@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import yaml
@@ -40,6 +41,25 @@ def test_opens_with_the_sample_network_placed_and_connected(app, new_page):
     page.wait_for_selector(".react-flow__node[data-id='cnn']:has-text('torch/cpu')")  # device once loaded
     expect_counts(page, "4 models · 3 pathways")
     screenshot(page, "app-opened")
+
+
+def inside(box: dict, outer: dict) -> bool:
+    return (outer["x"] <= box["x"] and box["x"] + box["width"] <= outer["x"] + outer["width"]
+            and outer["y"] <= box["y"] and box["y"] + box["height"] <= outer["y"] + outer["height"])
+
+
+def test_an_opened_example_is_fitted_into_view(app, new_page):
+    page = new_page(app.url)
+    page.locator(".wb-examples select").select_option("ask-specialists")
+    expect_counts(page, "5 models · 5 pathways")
+    canvas = page.locator(".react-flow").first
+    nodes = [page.locator(f".react-flow__node[data-id='{n}']") for n in ("router", "math", "general", "merge", "refine")]
+    expect(nodes[-1]).to_be_visible()
+    deadline = time.monotonic() + 20  # the view is fitted a moment after the nodes are drawn
+    while not all(inside(node.bounding_box(), canvas.bounding_box()) for node in nodes):
+        assert time.monotonic() < deadline, "the opened network is not all in view"
+        page.wait_for_timeout(200)
+    screenshot(page, "app-example-fitted")
 
 
 def test_a_mouse_drag_creates_a_pathway_that_the_network_holds(app, new_page):

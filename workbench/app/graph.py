@@ -10,7 +10,7 @@ from __future__ import annotations
 import panel as pn
 import param
 from panel.viewable import Viewer
-from panel_reactflow import ReactFlow
+import panel_reactflow
 
 from workbench.app import layout
 from workbench.app.theme import node_css
@@ -18,6 +18,26 @@ from workbench.core.network import Network, Pathway
 from workbench.errors import WorkbenchError
 
 ARROW = {"type": "arrowclosed", "width": 18, "height": 18, "color": "#94a3b8"}
+
+# In the page: press this canvas's own "fit view" control once React Flow has drawn the new nodes.
+FIT_VIEW = """
+const fit = (tries) => {
+  for (const root of Object.values(Bokeh.index)) {
+    const view = root.owner.find_one(flow)
+    const button = view && view.shadow_el.querySelector('.react-flow__controls-fitview')
+    if (button) { button.click(); return }
+  }
+  if (tries > 0) setTimeout(() => fit(tries - 1), 100)
+}
+setTimeout(() => fit(20), 50)
+"""
+
+
+class ReactFlow(panel_reactflow.ReactFlow):
+    """React Flow with one more setting: ``fits`` counts the requests to fit the whole network in view.
+    (Same class name: the page finds the component in panel-reactflow's bundle by it.)"""
+
+    fits = param.Integer(default=0, doc="Bumped to fit the view to the network (a new network was opened).")
 
 
 def _no_editor(*args, **kwargs):
@@ -43,6 +63,7 @@ class GraphView(Viewer):
             display_side_bar=False, default_edge_options={"markerEnd": ARROW}, show_minimap=False,
             min_zoom=0.05, max_zoom=1.25, sizing_mode="stretch_both", min_height=420,
             stylesheets=[node_css()], css_classes=["wb-canvas"])
+        self.flow.jscallback(fits=FIT_VIEW, args={"flow": self.flow})
         for kind, handler in [("edge_added", self._on_edge_added), ("edge_deleted", self._on_edge_deleted),
                               ("node_deleted", self._on_node_deleted), ("node_moved", self._on_node_moved),
                               ("selection_changed", self._on_selection)]:
@@ -56,7 +77,8 @@ class GraphView(Viewer):
         self.network, self.statuses, self.devices, self.current = network, {}, {}, None
         self._edge_ends = {_edge_id(p.source, p.target): (p.source, p.target) for p in network.pathways}
         self.flow.param.update(nodes=[self._node(n) for n in network.nodes],
-                               edges=[self._edge(p.source, p.target) for p in network.pathways])
+                               edges=[self._edge(p.source, p.target) for p in network.pathways],
+                               fits=self.flow.fits + 1)
         self.param.trigger("edited")
 
     def _node(self, node_id: str) -> dict:
