@@ -19,6 +19,11 @@ from typing import Any, Callable
 from workbench.core.cards import ModelCard
 from workbench.core.messages import Message
 
+# Worker threads for blocking steps, per engine or host. Most of them wait (on a decode batch, a remote host,
+# a lock) rather than compute, idle threads cost nothing, and a batching backend can only batch as many
+# generations as there are threads asking: so many more than cores.
+WORKER_THREADS = 32
+
 
 class Model:
     card: ModelCard

@@ -9,8 +9,10 @@ file, and decodes greedily. Backends (``llm_torch``, ``llm_mlx``) implement two 
   (a message asks for it with ``meta["temperature"]`` > 0 and ``meta["seed"]``, as self-consistency does).
 
 Weights are shared by every node that uses the same file on the same backend and device (two specialists
-with different system prompts hold one copy). Generations on shared weights take turns token by token under
-the weights' lock: two runs at once each get their own answer, and a cancelled one stops within one token.
+with different system prompts hold one copy). Generations on shared weights either take turns token by token
+under the weights' lock (MLX) or advance together in one batched step (torch, see
+:mod:`workbench.backends.decode_batch`): two runs at once each get their own answer, and a cancelled one
+stops within one token.
 
 Input: a ``text`` message whose content is a string (the user's turn) or a list of ``{"role", "content"}``
 turns. Output: ``Message("text", answer, meta)`` with ``tokens``, ``prompt_tokens`` and ``stop``
@@ -18,8 +20,8 @@ turns. Output: ``Message("text", answer, meta)`` with ``tokens``, ``prompt_token
 """
 from __future__ import annotations
 
+import contextlib
 import math
-
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +118,7 @@ class ChatModel(Model):
     """A chat model on one backend; see the module docstring. ``gguf`` picks another llama GGUF file."""
 
     blocking = True
+    takes_turns = True  # generations on shared weights take turns token by token (a backend that batches: False)
 
     def __init__(self, card: ModelCard, *, gguf: str | None = None, system: str | None = None,
                  max_new_tokens: int = 128, node: str | None = None):
@@ -181,15 +184,18 @@ class ChatModel(Model):
         return "".join(stream)
 
     def _taking_turns(self, tokens: Iterator[int]) -> Iterator[int]:
-        """Pull one token at a time under the weights' lock; errors from the library become ModelErrors."""
+        """Pull one token at a time (under the weights' lock where generations take turns); errors from the
+        library become ModelErrors."""
         weights = self.weights
+        turn = weights.lock if self.takes_turns else contextlib.nullcontext()
         try:
             while True:
-                with weights.lock:
+                with turn:
                     token = next(tokens, None)
                     if token is None:
                         return
-                    weights.tokens_made += 1
+                    if self.takes_turns:
+                        weights.tokens_made += 1
                 yield token
         except ModelError:
             raise

@@ -2,7 +2,8 @@
 
 transformers dequantizes the GGUF file into float32 torch weights (≈ 15 s for SmolLM2 on 2 CPU cores). The
 result is cached as safetensors next to the tokenizer (see :mod:`workbench.backends.gguf`), so later loads
-take well under a second. Generation is a plain greedy loop over a KV cache, one token per step.
+take well under a second. Generations run through the network's :class:`~workbench.backends.decode_batch.
+DecodeBatcher`: every generation in flight on the same weights advances in one forward pass per token.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Iterator
 import torch
 
 from workbench.backends.chat import ChatModel, Weights, stop_ids
+from workbench.backends.decode_batch import DecodeBatcher
 from workbench.backends.gguf import cache_folder, load_failed, load_tokenizer, write_atomically
 from workbench.backends.progress import Reporter
 from workbench.backends.torch import pick_device
@@ -27,6 +29,8 @@ DEQUANTIZING = "dequantizing GGUF weights"
 
 class TorchChat(ChatModel):
     """A chat model run by transformers on torch; ``device`` as in :func:`workbench.backends.torch.pick_device`."""
+
+    takes_turns = False  # concurrent generations are batched, not taken in turns
 
     def __init__(self, card: ModelCard, *, device: str = "auto", node: str | None = None, **options):
         super().__init__(card.with_device(pick_device(device, node)), node=node, **options)
@@ -41,24 +45,17 @@ class TorchChat(ChatModel):
             raise load_failed(path, exc, self.node) from exc
         report("ready")
         cache_arg = "cache" if "cache" in inspect.signature(network.forward).parameters else "past_key_values"
-        return Weights(tokenizer, network, stop_ids(tokenizer), {"cache_arg": cache_arg})
+        weights = Weights(tokenizer, network, stop_ids(tokenizer))
+
+        def counted():
+            weights.tokens_made += 1  # only the batcher's one thread counts
+
+        weights.extra["batcher"] = DecodeBatcher(network, self.device, stop_ids=weights.stop_ids,
+                                                 cache_arg=cache_arg, on_token=counted)
+        return weights
 
     def _tokens(self, prompt: list[int], limit: int, sampling=None) -> Iterator[int]:
-        from transformers import DynamicCache
-
-        network, cache = self.weights.network, {self.weights.extra["cache_arg"]: DynamicCache()}
-        ids = torch.tensor([prompt], device=self.device)          # (1, prompt length), then (1, 1)
-        draw = torch.Generator().manual_seed(sampling.seed) if sampling else None
-        for _ in range(limit):
-            with torch.inference_mode():
-                logits = network(input_ids=ids, use_cache=True, **cache).logits[0, -1]  # (vocab,)
-                if sampling is None:
-                    token = int(logits.argmax())
-                else:
-                    probs = torch.softmax(logits.float().cpu() / sampling.temperature, dim=-1)
-                    token = int(torch.multinomial(probs, 1, generator=draw))
-            yield token
-            ids = torch.tensor([[token]], device=self.device)
+        return self.weights.extra["batcher"].tokens(prompt, limit, sampling)
 
 
 def converted_model(path: Path, report: Reporter):

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import inspect
 import json
-import os
 import threading
 import time
 import uuid
@@ -27,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable, Iterable
 
-from workbench.backends.base import Model
+from workbench.backends.base import WORKER_THREADS, Model
 from workbench.backends.progress import Progress, takes_progress
 from workbench.core.messages import JOIN_KIND, Message
 from workbench.core.network import Network, Node
@@ -68,8 +67,7 @@ class Engine:
         self.sinks = list(sinks)
         self.step_timeout = step_timeout
         self.on_load = on_load  # on_load(node_id, progress) while a model loads (see backends/progress.py)
-        self.executor = ThreadPoolExecutor(max_workers or min(8, (os.cpu_count() or 1) + 2),
-                                           thread_name_prefix="workbench-step")
+        self.executor = ThreadPoolExecutor(max_workers or WORKER_THREADS, thread_name_prefix="workbench-step")
         self._models: dict[tuple, Model] = {}
         self._load_lock = threading.Lock()
         self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

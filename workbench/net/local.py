@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import AsyncIterator
 
-from workbench.backends.base import Model
+from workbench.backends.base import WORKER_THREADS, Model
 from workbench.core.cards import ModelCard
 from workbench.core.catalog import Catalog
 from workbench.core.messages import Message
@@ -23,7 +22,7 @@ _END = object()
 class LocalModels:
     def __init__(self, catalog: Catalog, max_workers: int | None = None):
         self.catalog = catalog
-        self.executor = ThreadPoolExecutor(max_workers or (os.cpu_count() or 1) + 2, thread_name_prefix="host-model")
+        self.executor = ThreadPoolExecutor(max_workers or WORKER_THREADS, thread_name_prefix="host-model")
         self._models: dict[str, Model] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.inflight = 0
