@@ -148,9 +148,19 @@ def test_cascade_refuses_unknown_options():
 
 
 @pytest.mark.parametrize("text,key", [("The answer is 12.", "12"), ("3 + 9 = 12", "12"), ("12,000 metres", "12000"),
-                                      ("Paris is the capital.", "paris capital"), ("12.0", "12")])
+                                      ("Paris is the capital.", "paris"), ("12.0", "12"), ("The.", "")])
 def test_answer_key(text, key):
     assert answer_key(text) == key
+
+
+@pytest.mark.parametrize("question,a,b", [
+    ("What is the capital of France?", "The capital of France is Paris.", "Paris, of course."),
+    ("Is a whale a fish?", "No, a whale is a mammal.", "No."),
+    ("Which month comes after May?", "The month after May is June.", "June comes after May."),
+])
+def test_answers_that_say_the_same_share_a_key_given_the_question(question, a, b):
+    assert answer_key(a, question) == answer_key(b, question) != ""
+    assert answer_key(a, question) != answer_key("The capital is Lyon. No.", question)
 
 
 @pytest.mark.parametrize("voter", ["vote", "soft-vote"])
