@@ -40,6 +40,10 @@ BUILTIN_ENTRIES = [
     CatalogEntry(ModelCard("delay", "python", capabilities=("util.delay",), cost=0.0,
                            description="waits `seconds`, then passes its input on"),
                  "workbench.backends.builtin:make_delay", params={"seconds": 0.1}),
+    CatalogEntry(ModelCard("calculator", "python", "text", "text", ("math.arithmetic", "math.units"), cost=0.01,
+                           description="a tool: exact arithmetic and unit conversions asked in English; "
+                                       "confidence 0 for anything else"),
+                 "workbench.backends.calculator:make_calculator", requires=("pint",), extra="tools"),
     # language and embedding models (workbench/backends/llm_torch.py, llm_mlx.py, embed.py)
     CatalogEntry(ModelCard("smollm2-torch", "torch", **CHAT,
                            description="SmolLM2-135M-Instruct chat (Q4_1 GGUF dequantized; transformers on torch)"),

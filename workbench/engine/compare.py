@@ -5,7 +5,8 @@ The variants of a network of classifiers (members answer ``label.probs``): each 
 network, a majority vote, a soft vote and a cascade (cheapest first). The variants of a network of chat
 models (members answer ``text``): each member alone (greedy, single shot), the drawn network,
 self-consistency over the first member, a debate of the members and a mixture-of-agents (the members
-propose, a copy of the first member aggregates). Networks of other kinds are compared as members alone and
+propose, a copy of the first member aggregates); only members that offer ``text.generate`` take part in
+these, so a tool in the network (the calculator) is measured alone and as drawn. Networks of other kinds are compared as members alone and
 as drawn.
 
 Sampling protocols (those with a ``seed`` option) can be measured over several seeds: each seed is one row,
@@ -42,8 +43,10 @@ class Row:
 
 
 def members(network: Network) -> list[str]:
-    """The nodes that answer on their own: not joins, and not fed by another node."""
-    return [n for n in network.topological_order() if not network.predecessors(n) and not network.card(n).join]
+    """The nodes that answer on their own: not joins, and not fed by another node (in a cascade, whose
+    pathways only order the members, every node)."""
+    return [n for n in network.topological_order() if not network.card(n).join
+            and (network.protocol == "cascade" or not network.predecessors(n))]
 
 
 def single(network: Network, node: str) -> Network:
@@ -73,8 +76,9 @@ def variants(network: Network, threshold: float = 0.6, temperature: float = 0.7)
         for cheap, dear in zip(by_cost, by_cost[1:]):
             net.connect(cheap, dear)
         rows.append((f"cascade @ {threshold:g}", "cascade", net))
-    if names and all(network.card(n).output_kind == "text" for n in names):
-        rows.extend(text_variants(network, names, temperature))
+    chat = [n for n in names if "text.generate" in network.card(n).capabilities]  # tools are not sampled
+    if chat and all(network.card(n).output_kind == "text" for n in names):
+        rows.extend(text_variants(network, chat, temperature))
     drawn = _shape(network)  # leave out a generated variant that is the drawn network again
     return [row for row in rows if row[2] is network or _shape(row[2]) != drawn]
 
