@@ -174,3 +174,27 @@ def test_importing_the_sample_models_does_not_import_torch_or_mlx():
             "print([m for m in ('torch', 'mlx') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_weighted_example_uses_the_out_of_fold_weights_and_is_compared_with_the_plain_votes():
+    from workbench.engine.compare import variants
+    from workbench.examples import load_network
+
+    fitted = json.loads((digits.WEIGHTS_DIR / "vote-weights.json").read_text())
+    net = load_network("digits-weighted")
+    assert net.node("vote").params["weights"] == fitted["weights"]
+    assert math.isclose(sum(fitted["weights"].values()), 1.0)
+    kinds = [(name, kind) for name, kind, _ in variants(net)]
+    assert ("digits-weighted", "vote") in kinds and ("soft-vote of 3", "soft-vote") in kinds
+
+
+def test_vote_weights_are_those_right_most_often_out_of_fold():
+    from sample_models.fit_vote_weights import best_weights
+
+    y = np.array([0, 1, 2, 3])
+    sure = np.eye(10)[y]                    # always right
+    wrong = np.eye(10)[(y + 1) % 10]        # always wrong, and surer than the half-right one below
+    half = np.where(np.arange(4)[:, None] < 2, sure, np.full((4, 10), 0.1))
+    weights, accuracy, _ = best_weights({"good": sure, "bad": wrong * 0.9, "meh": half}, y, step=0.25)
+    assert accuracy == 1.0 and weights["good"] >= 0.5 and weights["bad"] < weights["good"]
+    assert math.isclose(sum(weights.values()), 1.0)

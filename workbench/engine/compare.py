@@ -120,7 +120,8 @@ def samples(network: Network) -> bool:
 
 
 def _shape(network: Network) -> tuple:
-    models = {n: node.model or f"{node.instance.card.name}@{id(node.instance)}" for n, node in network.nodes.items()}
+    models = {n: (node.model or f"{node.instance.card.name}@{id(node.instance)}") + repr(sorted(node.params.items()))
+              for n, node in network.nodes.items()}  # a soft vote with weights is not the plain one
     return (network.protocol, tuple(sorted(network.options.items())), tuple(sorted(models.values())),
             tuple(sorted((models[p.source], models[p.target]) for p in network.pathways)))
 
