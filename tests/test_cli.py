@@ -206,6 +206,10 @@ def test_eval_compares_members_with_the_protocols_and_stores_every_run(invoke, t
     assert [s["margin"] for s in doc["summary"] if s["name"] == "cnn"] == [0.0]  # the CNN is the best member here
     stored = json.loads(invoke("runs", "list", "--limit", "500", "--json").stdout)
     assert len(stored) == 6 * 20 and {r["meta"]["batch"] for r in stored} == {r["batch"] for r in doc["rows"]}
+    cascade = doc["rows"][-1]
+    of_cascade = json.loads(invoke("runs", "list", "--batch", cascade["batch"], "--limit", "500", "--json").stdout)
+    assert sorted(r["meta"]["index"] for r in of_cascade) == list(range(20))
+    assert {r["network"] for r in of_cascade} == {"digits-ensemble:cascade"}
 
     table = invoke("eval", "digits-ensemble", "--limit", "20").output
     assert "cascade @ 0.6" in table and ("better together:" in table or "no protocol beat the best member" in table)

@@ -245,13 +245,14 @@ def runs():
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
 @click.option("--network", help="Only runs of this network.")
 @click.option("--status", type=click.Choice(["running", "ok", "failed", "cancelled", "interrupted"]))
+@click.option("--batch", help="Only the runs of one evaluation (its batch id, as `workbench eval --json` gives).")
 @click.option("--json", "as_json", is_flag=True)
 @fail_cleanly
-def runs_list(limit, network, status, as_json):
+def runs_list(limit, network, status, batch, as_json):
     """List the latest runs, newest first."""
     from workbench.console import summary, table, when
 
-    records = _store().runs(limit=limit, network=network, status=status)
+    records = _store().runs(limit=limit, network=network, status=status, batch=batch)
     if as_json:
         return dump([r.to_dict() for r in records])
     if not records:

@@ -77,6 +77,16 @@ async def test_runs_are_listed_newest_first_with_filters(engine, store):
     assert store.runs(status="cancelled") == []
 
 
+async def test_an_evaluations_runs_are_found_by_their_batch(engine, store):
+    ours = [await engine.run(vote_net(), str(i), meta={"batch": "b1", "index": i}) for i in range(3)]
+    await engine.run(vote_net(), "other", meta={"batch": "b2"})
+    await engine.run(vote_net(), "none")
+    found = store.runs(limit=None, batch="b1")
+    assert sorted(r.id for r in found) == sorted(r.run_id for r in ours)
+    assert sorted(r.meta["index"] for r in found) == [0, 1, 2]
+    assert store.runs(batch="missing") == []
+
+
 async def test_a_run_record_shows_the_run(engine, store):
     result = await engine.run(vote_net(), "img", meta={"who": "tester", "n": 1})
     record = store.run(result.run_id)

@@ -116,16 +116,20 @@ class Store:
             return gone
 
     # ---- reading ------------------------------------------------------------------------------
-    def runs(self, limit: int = 20, network: str | None = None, status: str | None = None) -> list[RunRecord]:
+    def runs(self, limit: int | None = 20, network: str | None = None, status: str | None = None,
+             batch: str | None = None) -> list[RunRecord]:
+        """The latest runs, newest first (``limit=None``: all); ``batch`` is an evaluation's ``meta["batch"]``."""
         where, args = [], []
         if network:
             where.append("network = ?"), args.append(network)
         if status:
             where.append("status = ?"), args.append(status)
+        if batch:
+            where.append("json_extract(meta, '$.batch') = ?"), args.append(batch)
         sql = ("SELECT r.*, (SELECT COUNT(*) FROM events e WHERE e.run = r.id AND e.type = 'step.end') FROM runs r"
                + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY started DESC, rowid DESC LIMIT ?")
         with self._lock:
-            return [_record(row) for row in self.db.execute(sql, (*args, limit))]
+            return [_record(row) for row in self.db.execute(sql, (*args, -1 if limit is None else limit))]
 
     def run(self, run_id: str) -> RunRecord:
         run_id = self.resolve(run_id)
