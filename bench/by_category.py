@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 
@@ -41,11 +42,17 @@ def main() -> int:
     parser.add_argument("results", help="the JSON file `workbench eval --save` wrote")
     parser.add_argument("--store", default=str(store_path()), help="the run store (default: %(default)s)")
     args = parser.parse_args()
-    figures = json.loads(open(args.results, encoding="utf-8").read())
-    dataset, store = get_dataset(figures["dataset"]), Store(args.store)
+    try:
+        figures = json.loads(open(args.results, encoding="utf-8").read())
+        dataset, rows = get_dataset(figures["dataset"]), figures["rows"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        parser.error(f"{args.results}: not a file `workbench eval --save` wrote ({type(exc).__name__}: {exc})")
+    if not os.path.exists(args.store):
+        parser.error(f"no run store at {args.store} (give --store, or set WORKBENCH_HOME as for the evaluation)")
+    store = Store(args.store)
     per_variant: dict[str, list[dict[str, float]]] = {}
     categories: list[str] = []
-    for row in figures["rows"]:
+    for row in rows:
         counts, correct = by_category(store, dataset, row["batch"])
         if sum(t for _, t in counts.values()) != row["total"] or correct != row["correct"]:
             print(f"{row['name']} (batch {row['batch']}): the store holds {correct} correct of "

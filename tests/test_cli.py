@@ -215,7 +215,50 @@ def test_eval_compares_members_with_the_protocols_and_stores_every_run(invoke, t
     assert "cascade @ 0.6" in table and ("better together:" in table or "no protocol beat the best member" in table)
 
 
-@pytest.mark.parametrize("seeds", ["0,x", "1,1", ","])
+@pytest.mark.parametrize("seeds", ["0,x", "1,1", ",", "1,,2", "-1", str(2 ** 63), "99999999999999999999999"])
 def test_eval_refuses_bad_seeds(invoke, seeds):
     result = invoke("eval", "digits-ensemble", "--seeds", seeds)
     assert result.exit_code == 2 and "Invalid value for '--seeds'" in result.output
+
+
+def test_eval_checks_where_it_will_save_before_it_runs(invoke, tmp_path):
+    result = invoke("eval", "digits-ensemble", "--save", tmp_path / "no-such-folder" / "x.json")
+    assert result.exit_code == 2 and "does not exist" in result.output
+    assert "no runs stored yet" in invoke("runs", "list").output  # nothing ran
+
+
+def failing_file(tmp_path):
+    """Digits into a soft vote through an identity: the vote finds no probabilities and every run fails."""
+    net = Network("always fails", dataset="digits")
+    net.add("identity", "pass"), net.add("soft-vote", "combine")
+    net.connect("pass", "combine")
+    return save_network(net, tmp_path / "fails.yaml")
+
+
+@pytest.mark.parametrize("command", [["eval"], ["run"]])
+def test_failed_runs_are_reported_with_their_error_and_exit_non_zero(invoke, tmp_path, command):
+    result = invoke(*command, failing_file(tmp_path), "--limit", "3")
+    assert result.exit_code == 1
+    assert "always fails: 3 of 3 runs failed (scored as wrong); first: step 'combine' failed: ValueError: " \
+           "no usable scores" in result.stderr
+    statuses = sorted(r["status"] for r in json.loads(invoke("runs", "list", "--json").output))
+    assert statuses == ["failed"] * 3 + ([] if command == ["run"] else ["ok"] * 3)  # eval: also the identity alone
+
+
+def test_eval_refuses_a_data_set_its_models_cannot_read(invoke):
+    result = invoke("eval", "digits-ensemble", "--dataset", "text-tasks", "--limit", "1")
+    assert result.exit_code == 1
+    assert "data set 'text-tasks' gives 'text' inputs, but network 'digits-ensemble' takes 'image.digits'" in \
+        result.output
+    assert "no runs stored yet" in invoke("runs", "list").output
+
+
+def test_runs_list_says_when_filters_match_nothing(invoke, chain_file):
+    invoke("run", chain_file, "--input", "x")
+    assert invoke("runs", "list", "--batch", "nope").output.strip() == "no stored run matches these filters"
+    assert invoke("runs", "list", "--status", "running").output.strip() == "no stored run matches these filters"
+
+
+def test_json_listings_are_json_when_empty(invoke):
+    assert json.loads(invoke("peers", "list", "--json").output) == []
+    assert json.loads(invoke("runs", "list", "--json").output) == []

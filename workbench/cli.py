@@ -85,35 +85,57 @@ def _run_one(engine, net, input_text, as_json) -> bool:
 def _run_dataset(engine, net, limit, concurrency, as_json):
     from workbench.console import table
     from workbench.data import get_dataset
-    from workbench.engine.evaluate import evaluate
+    from workbench.engine.evaluate import check_fits, evaluate
 
     dataset = get_dataset(net.dataset)
     examples = dataset.load()[:limit]
+    check_fits(net, examples, net.dataset)
     compiled = engine.compile(net)
     with click.progressbar(length=len(examples), label=f"{net.name} on {net.dataset}", file=sys.stderr) as bar:
         evaluation = asyncio.run(evaluate(compiled, dataset, examples, concurrency=concurrency,
                                           on_result=lambda _: bar.update(1)))
     rows = [s.to_dict() for s in evaluation.scores]
+    failures = _report_failures([(net.name, evaluation.failed_runs, evaluation.runs, evaluation.first_error)])
     if as_json:
-        return dump({"batch": evaluation.batch, "network": net.name, "dataset": net.dataset, "runs": evaluation.runs,
-                      "failed_runs": evaluation.failed_runs, "seconds": evaluation.seconds, "rows": rows})
+        dump({"batch": evaluation.batch, "network": net.name, "dataset": net.dataset, "runs": evaluation.runs,
+              "failed_runs": evaluation.failed_runs, "seconds": evaluation.seconds, "rows": rows})
+        sys.exit(1 if failures else 0)
     click.echo(f"\n{net.name} on {net.dataset}: {evaluation.runs} runs ({evaluation.failed_runs} failed) "
                f"in {evaluation.seconds:.1f} s, every step stored (batch {evaluation.batch})\n")
     click.echo(table([[r["name"], r["kind"], r["model"], r["device"], f"{r['accuracy'] * 100:.1f} %",
                        f"{r['correct']}/{r['total']}"] for r in rows],
                      ["node", "kind", "model", "device", "accuracy", "correct/answered"], right={4, 5}))
+    sys.exit(1 if failures else 0)
 
 
 def _seed_list(ctx, param, value: str | None) -> list[int] | None:
     if value is None:
         return None
     try:
-        seeds = [int(part) for part in value.split(",") if part.strip()]
+        seeds = [int(part) for part in value.split(",")]
     except ValueError:
         raise click.BadParameter(f"{value!r}: give whole numbers separated by commas, e.g. 0,1,2") from None
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise click.BadParameter(f"{value!r}: give one or more different seeds, e.g. 0,1,2")
+    if len(set(seeds)) != len(seeds):
+        raise click.BadParameter(f"{value!r}: give different seeds, e.g. 0,1,2")
+    if not all(0 <= seed < 2 ** 63 for seed in seeds):  # what torch's and MLX's generators take
+        raise click.BadParameter(f"{value!r}: seeds go from 0 to 2**63 - 1")
     return seeds
+
+
+def _save_path(ctx, param, value: str | None) -> str | None:
+    """Check --save before an evaluation that may take an hour, not after it."""
+    if value is not None and not Path(value).expanduser().resolve().parent.is_dir():
+        raise click.BadParameter(f"{value!r}: folder {str(Path(value).parent)!r} does not exist")
+    return value
+
+
+def _report_failures(rows: list[tuple[str, int, int, str | None]]) -> bool:
+    """Say on stderr which variants had failed runs, and why; whether any had."""
+    for name, failed, total, error in rows:
+        if failed:
+            click.echo(f"warning: {name}: {failed} of {total} runs failed (scored as wrong); first: {error}",
+                       err=True)
+    return any(failed for _, failed, _, _ in rows)
 
 
 @cli.command("eval")
@@ -128,7 +150,8 @@ def _seed_list(ctx, param, value: str | None) -> list[int] | None:
               help="Measure the sampling protocols once per seed and show mean and spread.")
 @click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
-@click.option("--save", type=click.Path(dir_okay=False, writable=True), help="Also write the JSON to this file.")
+@click.option("--save", type=click.Path(dir_okay=False, writable=True), callback=_save_path,
+              help="Also write the JSON to this file.")
 @fail_cleanly
 def eval_(network, dataset, limit, threshold, temperature, seeds, concurrency, as_json, save):
     """Measure NETWORK on a data set: each member alone vs the protocols over the same members.
@@ -139,15 +162,17 @@ def eval_(network, dataset, limit, threshold, temperature, seeds, concurrency, a
     from workbench.console import table
     from workbench.data import get_dataset
     from workbench.engine.compare import compare, runs_per_variant, summarise
+    from workbench.engine.evaluate import check_fits
     from workbench.engine.runner import Engine
     from workbench.examples import load_network
 
-    net = load_network(network)
+    net = load_network(network).validate()  # a bad option is refused before anything loads
     name = dataset or net.dataset
     if not name:
         raise click.UsageError(f"network {net.name!r} names no data set: give --dataset")
     data = get_dataset(name)
     examples = data.load()[:limit]
+    check_fits(net, examples, name)
     total = len(examples) * runs_per_variant(net, threshold, temperature, seeds)
     with Engine(sinks=[_store().write]) as engine, \
             click.progressbar(length=total, label=f"{net.name} on {name}", file=sys.stderr) as bar:
@@ -159,8 +184,11 @@ def eval_(network, dataset, limit, threshold, temperature, seeds, concurrency, a
                "summary": [s.to_dict() for s in summary]}
     if save:
         Path(save).write_text(json_text(figures) + "\n", encoding="utf-8")
+    failures = _report_failures([(f"{r.name}" + (f" (seed {r.seed})" if r.seed is not None else ""), r.failed,
+                                  r.total, r.error) for r in rows])
     if as_json:
-        return dump(figures)
+        dump(figures)
+        sys.exit(1 if failures else 0)
     click.echo(f"\n{net.name} on {name} ({len(examples)} examples); every run stored\n")
     if any(s.seeds > 1 for s in summary):
         click.echo(table([[s.name, s.kind, f"{s.accuracy * 100:.1f} %", f"± {s.spread * 100:.1f}",
@@ -182,6 +210,7 @@ def eval_(network, dataset, limit, threshold, temperature, seeds, concurrency, a
                                                      f"{s.margin * 100:+.1f} points{spread(s)}" for s in winners)
                    if winners else f"no protocol beat the best member ({best.name}) on this data")
         click.echo(f"\n{verdict}")
+    sys.exit(1 if failures else 0)
 
 
 @cli.command()
@@ -256,6 +285,8 @@ def runs_list(limit, network, status, batch, as_json):
     if as_json:
         return dump([r.to_dict() for r in records])
     if not records:
+        if network or status or batch:
+            return click.echo("no stored run matches these filters")
         return click.echo("no runs stored yet; try: workbench run digits-ensemble")
     click.echo(table([[r.id, when(r.started), r.network, r.status, str(r.steps), summary(r.input, 24),
                        summary(r.output, 24)] for r in records],

@@ -288,3 +288,30 @@ def test_any_sequence_of_edits_keeps_the_network_valid(protocol, attempts):
             assert len(fed) <= 1
         if protocol == "pipeline":
             assert len(net.successors(node)) <= 1
+
+
+def weighted_vote(weights) -> Network:
+    net = Network("weighted", protocol="vote")
+    net.add("digits-logreg", "a"), net.add("digits-logreg", "b")
+    net.add("soft-vote", "combine", params={"weights": weights})
+    net.connect("a", "combine"), net.connect("b", "combine")
+    return net
+
+
+def test_weights_must_weigh_feeders_and_not_all_be_zero():
+    assert weighted_vote({"a": 0.7, "b": 0.3}).validate()
+    assert weighted_vote({"a": 0}).validate()  # b keeps its default weight 1
+    with pytest.raises(NetworkError, match=r"combine: weights name 'bogus', which do not feed it \(its inputs: a, b\)"):
+        weighted_vote({"a": 1, "bogus": 2}).validate()
+    with pytest.raises(NetworkError, match="combine: weights are all zero"):
+        weighted_vote({"a": 0, "b": 0.0}).validate()
+
+
+@pytest.mark.parametrize("threshold", [7, -0.1, "high", True, float("nan")])
+def test_a_cascade_threshold_is_a_confidence_from_0_to_1(threshold):
+    net = Network("steps", protocol="cascade", options={"threshold": threshold})
+    net.add("digits-logreg", "cheap")
+    with pytest.raises(NetworkError, match="threshold is a confidence from 0 to 1"):
+        net.validate()
+    net.options["threshold"] = 1
+    assert net.validate()

@@ -142,6 +142,16 @@ def test_cascade_escalates_below_threshold_and_accounts_cost():
     assert any(len(c) == 1 for c in outcomes) and any(len(c) > 1 for c in outcomes)
 
 
+def test_cascade_says_when_a_model_gives_no_finite_confidence():
+    net = Network("cascade", "cascade", options={"threshold": 0.5})
+    net.add(chat("guess", lambda m: "maybe"), "guess"), net.add(chat("last", lambda m: "also maybe"), "last")
+    net.connect("guess", "last")
+    result, _, decisions = run(net, "x")
+    assert decisions == ["escalated: no finite confidence (guess), cost so far 1",
+                         "accepted last: no finite confidence, but last in the cascade, cost 2"]
+    assert result.output.content == "also maybe"
+
+
 def test_cascade_refuses_unknown_options():
     with pytest.raises(NetworkError, match="has no option treshold; options: threshold"):
         Network("c", "cascade", options={"treshold": 0.5})

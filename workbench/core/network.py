@@ -213,7 +213,22 @@ class Network:
         if not rules.allows_cycles:
             self.topological_order()
         rules.validate(self)
+        for node in self.nodes.values():
+            self._check_weights(node.id, node.params.get("weights"))
         return self
+
+    def _check_weights(self, node_id: str, weights) -> None:
+        """A join's ``weights`` weigh its feeders: they must name feeders, and not weigh them all at zero."""
+        if not isinstance(weights, dict):
+            return
+        feeders = self.predecessors(node_id)
+        unknown = sorted(set(map(str, weights)) - set(feeders))
+        if unknown:
+            raise NetworkError(f"{node_id}: weights name {', '.join(map(repr, unknown))}, which do not feed it "
+                               f"(its inputs: {', '.join(feeders) or 'none'})")
+        values = [weights.get(f, 1.0) for f in feeders]
+        if values and all(isinstance(v, (int, float)) for v in values) and sum(values) <= 0:
+            raise NetworkError(f"{node_id}: weights are all zero, so no input would count")
 
     def __repr__(self) -> str:
         return f"<Network {self.name!r} protocol={self.protocol} nodes={len(self.nodes)} pathways={len(self.pathways)}>"

@@ -44,6 +44,13 @@ def _pipeline_validate(network: "Network") -> None:
                            f"{', '.join(network.sources())}")
 
 
+def _cascade_validate(network: "Network") -> None:
+    _pipeline_validate(network)
+    threshold = network.options.get("threshold", 0.6)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise NetworkError(f"a cascade's threshold is a confidence from 0 to 1, not {threshold!r}")
+
+
 def _needs_limit(network: "Network") -> None:
     limit = network.options.get("max_iterations")
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
@@ -76,7 +83,7 @@ PROTOCOLS: dict[str, ProtocolRules] = {
                       validate=_single_sink("vote")),
         ProtocolRules("cascade", "cascade: the cheapest model first, escalating while confidence is low",
                       carries_data=False, options={"threshold": 0.6}, executor="workbench.engine.protocols.cascade:execute",
-                      check_pathway=_pipeline_pathway, validate=_pipeline_validate),
+                      check_pathway=_pipeline_pathway, validate=_cascade_validate),
         ProtocolRules("self-consistency", "self-consistency: sample k answers from one model, keep the most common",
                       carries_data=False, options={"k": 5, "temperature": 0.7, "seed": 0},
                       executor="workbench.engine.protocols.consistency:execute"),

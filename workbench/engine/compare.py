@@ -22,6 +22,7 @@ from typing import Callable
 
 from workbench.core.network import Network
 from workbench.data import Dataset
+from workbench.engine.evaluate import check_fits
 from workbench.engine.runner import Engine, RunResult, new_run_id
 
 
@@ -37,6 +38,8 @@ class Row:
     seconds: float       # wall time for the whole data set
     batch: str           # the runs' meta["batch"], to find them in the store
     seed: int | None = None  # the seed of a sampling protocol; None for a greedy (deterministic) variant
+    failed: int = 0          # runs that failed (scored as wrong)
+    error: str | None = None  # the first failed run's error
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -138,12 +141,14 @@ async def evaluate_variant(engine: Engine, network: Network, examples: list, dat
                            concurrency: int = 4, on_result: Callable[[RunResult], None] | None = None) -> dict:
     compiled, batch = engine.compile(network), new_run_id()
     gate, started = asyncio.Semaphore(concurrency), time.perf_counter()
-    correct, calls, cost = 0, 0, 0.0
+    correct, calls, cost, failed = 0, 0, 0.0, []
 
     async def one(index, message, expected):
         nonlocal correct, calls, cost
         async with gate:
             result = await compiled.run(message, meta={"batch": batch, "index": index, "expected": expected})
+        if not result.ok:
+            failed.append(result.error)
         ran = [e for e in result.steps.values() if e.status != "skipped"]
         calls += len(ran)
         cost += sum(compiled.models[e.node].card.cost for e in ran)
@@ -154,13 +159,15 @@ async def evaluate_variant(engine: Engine, network: Network, examples: list, dat
     await asyncio.gather(*(one(i, m, y) for i, (m, y) in enumerate(examples)))
     n = max(len(examples), 1)
     return {"accuracy": correct / n, "correct": correct, "total": len(examples), "calls": calls / n,
-            "cost": round(cost / n, 4), "seconds": time.perf_counter() - started, "batch": batch}
+            "cost": round(cost / n, 4), "seconds": time.perf_counter() - started, "batch": batch,
+            "failed": len(failed), "error": failed[0] if failed else None}
 
 
 async def compare(engine: Engine, network: Network, dataset: Dataset, examples: list, *, threshold: float = 0.6,
                   temperature: float = 0.7, seeds: list[int] | None = None, concurrency: int = 4,
                   on_result: Callable[[RunResult], None] | None = None) -> list[Row]:
     """One row per variant, and per seed for the variants that sample (``seeds``: default, their own seed)."""
+    check_fits(network, examples, dataset.name)
     rows = []
     for name, kind, net in variants(network, threshold, temperature):
         runs = [(seed, with_seed(net, seed)) for seed in seeds] if seeds and samples(net) else \

@@ -6,8 +6,11 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from workbench.core.cards import ANY_KIND
 from workbench.core.messages import Message
+from workbench.core.network import Network
 from workbench.data import Dataset
+from workbench.errors import NetworkError
 from workbench.engine.runner import CompiledNetwork, RunResult, new_run_id
 
 
@@ -40,6 +43,20 @@ class Evaluation:
     failed_runs: int
     scores: list[NodeScore]   # one per answering node, then the network's output
     seconds: float
+    first_error: str | None = None  # the error of the first failed run, to say why runs failed
+
+
+def check_fits(network: Network, examples: list[tuple[Message, object]], dataset: str) -> None:
+    """Refuse, before anything runs, a data set whose inputs the network's first models do not take."""
+    if not examples:
+        return
+    given = examples[0][0].kind
+    entry = network.nodes if network.protocol in ("cascade", "router") else network.sources()
+    refused = [n for n in entry if network.card(n).input_kind not in (given, ANY_KIND)]
+    if refused:
+        takes = sorted({network.card(n).input_kind for n in refused})
+        raise NetworkError(f"data set {dataset!r} gives {given!r} inputs, but network {network.name!r} takes "
+                           f"{' or '.join(map(repr, takes))} at {', '.join(refused)}: pick a data set of its kind")
 
 
 async def evaluate(compiled: CompiledNetwork, dataset: Dataset, examples: list[tuple[Message, object]], *,
@@ -64,8 +81,9 @@ async def evaluate(compiled: CompiledNetwork, dataset: Dataset, examples: list[t
         return result
 
     results = await asyncio.gather(*(one(i, m, y) for i, (m, y) in enumerate(examples)))
-    return Evaluation(batch, network.name, len(results), sum(not r.ok for r in results),
-                      [*scores.values(), output], time.perf_counter() - started)
+    failed = [r for r in results if not r.ok]
+    return Evaluation(batch, network.name, len(results), len(failed), [*scores.values(), output],
+                      time.perf_counter() - started, failed[0].error if failed else None)
 
 
 def _kind(compiled: CompiledNetwork, node: str) -> str:

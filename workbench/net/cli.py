@@ -114,6 +114,8 @@ def list_remotes(as_json):
 
     remotes = Remotes.load()
     if not len(remotes):
+        if as_json:
+            return click.echo("[]")
         return click.echo("no remotes yet; try: workbench peers add http://HOST:8765")
     catalog = connected_catalog(remotes)
     rows = [{"name": r.name, "kind": r.kind, "url": r.url, "priority": r.priority, "health": catalog.hosts()[r.name],

@@ -48,9 +48,11 @@ async def execute(ctx: RunContext) -> Message | None:
             continue
         score = confidence(answer)
         if score >= threshold or last:
-            verdict = f"≥ {threshold:.2f}" if score >= threshold else f"< {threshold:.2f}, but last in the cascade"
-            ctx.decide(f"accepted {node}: confidence {score:.2f} {verdict}, cost {ctx.cost:g}", node)
+            stated = "no finite confidence" if math.isnan(score) else f"confidence {score:.2f}"
+            verdict = f" ≥ {threshold:.2f}" if score >= threshold else \
+                (", but last in the cascade" if math.isnan(score) else f" < {threshold:.2f}, but last in the cascade")
+            ctx.decide(f"accepted {node}: {stated}{verdict}, cost {ctx.cost:g}", node)
             return Message(answer.kind, answer.content, {**answer.meta, "answered_by": node, "cost": ctx.cost})
-        reason = "not a finite number" if math.isnan(score) else f"{score:.2f} < {threshold:.2f}"
-        ctx.decide(f"escalated: confidence {reason} ({node}), cost so far {ctx.cost:g}", node)
+        reason = "no finite confidence" if math.isnan(score) else f"confidence {score:.2f} < {threshold:.2f}"
+        ctx.decide(f"escalated: {reason} ({node}), cost so far {ctx.cost:g}", node)
     return None
