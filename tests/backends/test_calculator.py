@@ -1,9 +1,12 @@
 """The calculator tool: exact answers to arithmetic and unit conversions asked in English; confidence 0 else."""
+from fractions import Fraction
+
 import pytest
 
 from workbench import Engine, ModelCard, Network, PythonModel
-from workbench.backends.calculator import Calculator
+from workbench.backends.calculator import Calculator, Unreadable, _number
 from workbench.core.messages import Message
+from workbench.data.textsets import check_answer, text_tasks
 from workbench.engine.compare import variants
 from workbench.models import card_of
 
@@ -30,6 +33,22 @@ def ask(text):
     ("How many liters make up 2 cubic meters?", "2 cubic meters = 2000 liters"),
     ("2.5 hours in seconds?", "2.5 hours = 9000 seconds"),
     ("How many minutes is an hour?", "1 hour = 60 minutes"),
+    # exact: integers in full, decimals as written, conversions in fractions
+    ("What is 123456 * 654321?", "123456 * 654321 = 80779853376"),
+    ("12345678901 + 1", "12345678901 + 1 = 12345678902"),
+    ("99999999999999999999 + 1", "99999999999999999999 + 1 = 100000000000000000000"),
+    ("What is 0.1 + 0.2?", "0.1 + 0.2 = 0.3"),
+    ("-7/4", "-7/4 = -1.75"),
+    ("100000000000000000000/3", "100000000000000000000/3 = 33333333333333333333.3"),
+    ("How many seconds are in 12345678901 hours?", "12345678901 hours = 44444444043600 seconds"),
+    # NFKC and digits of any script; a glued minus when a calculation is asked for
+    ("１２ + ７", "12 + 7 = 19"),
+    ("What is ٣ + ٤?", "3 + 4 = 7"),
+    ("What is 100-37?", "100-37 = 63"),
+    ("7 \u2212 5", "7 - 5 = 2"),
+    ("(" * 60 + "1 + 1" + ")" * 60, "(" * 60 + "1 + 1" + ")" * 60 + " = 2"),
+    ("Convert 180 degrees to radians", "180 degrees = 3.141592654 radians"),  # no 50-place pi
+    ("What is 1 / 8?", "1 / 8 = 0.125"),
 ])
 def test_answers_exactly_with_full_confidence(question, answer):
     out = ask(question)
@@ -44,10 +63,52 @@ def test_answers_exactly_with_full_confidence(question, answer):
     ("What is 5 / 0?", "cannot compute"),
     ("__import__('os').system('echo hi') + 1", "no arithmetic"),
     ("", "no arithmetic"),
+    # number-like tokens it cannot read, never a part of one
+    ("What is 1e5 + 1?", "cannot read '1e5' as a number"),
+    ("1e400*1", "cannot read '1e400' as a number"),
+    ("1e309 m in cm", "cannot read '1e309' as a number"),
+    ("0x10 + 1", "cannot read '0x10' as a number"),
+    ("what is 2,5 + 1", "cannot read '2,5' as a number"),
+    ("What is 1.2.3 + 4?", "cannot read '1.2.3' as a number"),
+    ("2024-12-04", "cannot read '04' as a number"),
+    ("3x4", "cannot read '3x4' as a number"),
+    ("call 555-1234", "'555-1234' may be a phone number"),
+    ("It takes 3-5 days", "'3-5' may be a phone number"),
+    ("1 + 1\u200b + 1", "cannot read the character U+200B"),
+    ("What is 5\u00b2 + 1?", "cannot read the character U+00B2"),
+    ("x - 1 + 2", "cannot read '1 + 2' apart from the operators"),
+    ("2 + 3 ^ 2", "cannot read '2 + 3' apart from the operators"),
+    # every number of the request is read, or none: else the answer is to another question
+    ("What is 20% of 50 + 1?", "the request holds numbers besides '50 + 1' (20)"),
+    ("What is 2 to the power of 3 plus 1?", "the request holds numbers besides '3 + 1' (2)"),
+    ("add 3 and 4, then 5", "the request holds numbers besides 'add 3 and 4' (5)"),
+    ("How many grams are in 2 kilograms and 3 pounds?", "the request holds numbers besides"),
+    # statements are no conversion requests, and English words no units
+    ("There are 3 days in a week", "no arithmetic or unit conversion found"),
+    ("There are 100 centimeters in a meter", "no arithmetic or unit conversion found"),
+    # failures are refusals, and the input is bounded
+    ("2 ** 3 + 1", "cannot compute: not arithmetic"),
+    ("10 ** 10000", "no arithmetic"),
+    (" + ".join(["1"] * 1000), "too long"),
+    ("9" * 5000, "too long"),
 ])
 def test_anything_else_gets_no_answer_and_confidence_zero_with_a_reason(question, reason):
     out = ask(question)
     assert out.content == "" and out.meta["confidence"] == 0.0 and out.meta["reason"].startswith(reason)
+
+
+def test_a_result_over_1000_digits_is_refused():
+    with pytest.raises(Unreadable, match="more than 1000 digits"):
+        _number(Fraction(10**1001))
+
+
+def test_answers_every_arithmetic_and_units_task_of_the_shipped_set_and_no_other():
+    for task in text_tasks():
+        out = ask(task["question"])
+        if task["category"] in ("arithmetic", "units"):
+            assert out.meta["confidence"] == 1.0 and check_answer(task, out.content), (task, out)
+        else:
+            assert out.meta["confidence"] == 0.0 and out.content == "", (task, out)
 
 
 def test_a_non_text_input_is_no_request():
