@@ -7,6 +7,8 @@ Every run of ``workbench eval`` is stored with its evaluation's batch id and the
 (``meta["batch"]``, ``meta["expected"]``); this reads those runs back, scores each stored output again with the
 data set's own rule, and prints accuracy per ``category`` of the expected items (mean over seeds), so the
 numbers are the evaluation's own, split up. It also checks that the re-scored totals equal the saved ones.
+With several members, a last line counts an example as right when any member alone got it right: the ceiling
+of a protocol that picks among their answers perfectly.
 """
 from __future__ import annotations
 
@@ -24,17 +26,20 @@ from workbench.data import get_dataset
 from workbench.store.sqlite import Store
 
 
-def by_category(store: Store, dataset, batch: str) -> tuple[dict[str, list[int]], int]:
-    """{category: [correct, total]} for one evaluation pass, and its correct answers in all."""
-    counts: dict[str, list[int]] = {}
+def outcomes(store: Store, dataset, batch: str) -> dict[int, tuple[str, bool]]:
+    """{example index: (category, answered right)} for one evaluation pass, from the stored runs."""
+    found = {}
     for record in store.runs(limit=None, batch=batch):
         expected = record.meta["expected"]
-        right = record.status == "ok" and dataset.score(record.output, expected)
         category = expected.get("category", "all") if isinstance(expected, dict) else "all"
-        tally = counts.setdefault(category, [0, 0])
-        tally[0] += right
-        tally[1] += 1
-    return counts, sum(c for c, _ in counts.values())
+        found[record.meta["index"]] = (category, record.status == "ok" and dataset.score(record.output, expected))
+    return found
+
+
+def accuracy(found: dict[int, tuple[str, bool]], categories: list[str]) -> list[float]:
+    """Accuracy in each category, then over all examples."""
+    per = [[right for category, right in found.values() if category == c] for c in categories]
+    return [sum(p) / len(p) for p in per] + [sum(r for _, r in found.values()) / len(found)]
 
 
 def main() -> int:
@@ -50,22 +55,27 @@ def main() -> int:
     if not os.path.exists(args.store):
         parser.error(f"no run store at {args.store} (give --store, or set WORKBENCH_HOME as for the evaluation)")
     store = Store(args.store)
-    per_variant: dict[str, list[dict[str, float]]] = {}
-    categories: list[str] = []
+    passes: dict[str, list[dict]] = {}  # variant name -> one outcomes dict per seed
     for row in rows:
-        counts, correct = by_category(store, dataset, row["batch"])
-        if sum(t for _, t in counts.values()) != row["total"] or correct != row["correct"]:
-            print(f"{row['name']} (batch {row['batch']}): the store holds {correct} correct of "
-                  f"{sum(t for _, t in counts.values())}, the file says {row['correct']} of {row['total']}",
-                  file=sys.stderr)
+        found = outcomes(store, dataset, row["batch"])
+        correct = sum(right for _, right in found.values())
+        if len(found) != row["total"] or correct != row["correct"]:
+            print(f"{row['name']} (batch {row['batch']}): the store holds {correct} correct of {len(found)}, "
+                  f"the file says {row['correct']} of {row['total']}", file=sys.stderr)
             return 1
-        categories = categories or sorted(counts)
-        per_variant.setdefault(row["name"], []).append({k: c / t for k, (c, t) in counts.items()})
+        passes.setdefault(row["name"], []).append(found)
+    categories = sorted({c for runs in passes.values() for found in runs for c, _ in found.values()} - {"all"})
+    lines = {name: [statistics.fmean(a) for a in zip(*(accuracy(f, categories) for f in runs))]
+             for name, runs in passes.items()}
+    members = [passes[r["name"]][0] for r in rows if r["kind"] == "member"]
+    if len(members) > 1:  # the ceiling of picking well: an example counts if any member alone got it right
+        anyone = {i: (c, any(m[i][1] for m in members)) for i, (c, _) in members[0].items()}
+        lines["any member right (oracle)"] = accuracy(anyone, categories)
     print(f"{figures['network']} on {figures['dataset']}: accuracy by category, mean over seeds "
           f"(re-scored from {args.store})\n")
-    rows = [[name, str(len(runs))] + [f"{statistics.fmean(r[k] for r in runs) * 100:.1f} %" for k in categories]
-            for name, runs in per_variant.items()]
-    click.echo(table(rows, ["name", "seeds", *categories], right=set(range(1, len(categories) + 2))))
+    table_rows = [[name, str(len(passes.get(name, [])) or "-")] + [f"{a * 100:.1f} %" for a in values]
+                  for name, values in lines.items()]
+    click.echo(table(table_rows, ["name", "seeds", *categories, "all"], right=set(range(1, len(categories) + 3))))
     return 0
 
 
