@@ -23,6 +23,7 @@ import click
 from workbench.config import store_path
 from workbench.console import table
 from workbench.data import get_dataset
+from workbench.errors import WorkbenchError
 from workbench.store.sqlite import Store
 
 
@@ -50,16 +51,28 @@ def main() -> int:
     try:
         figures = json.loads(open(args.results, encoding="utf-8").read())
         dataset, rows = get_dataset(figures["dataset"]), figures["rows"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        if not rows or not all(isinstance(r["batch"], str) and r["batch"] and isinstance(r["name"], str)
+                               and r["kind"] and isinstance(r["total"], int) for r in rows):
+            raise ValueError("its rows need a name, kind, batch and total each")
+        figures["network"]
+    except (OSError, ValueError, KeyError, TypeError, WorkbenchError) as exc:
         parser.error(f"{args.results}: not a file `workbench eval --save` wrote ({type(exc).__name__}: {exc})")
     if not os.path.exists(args.store):
         parser.error(f"no run store at {args.store} (give --store, or set WORKBENCH_HOME as for the evaluation)")
-    store = Store(args.store)
+    try:
+        store = Store(args.store)
+    except WorkbenchError as exc:
+        parser.error(str(exc))
     passes: dict[str, list[dict]] = {}  # variant name -> one outcomes dict per seed
     for row in rows:
-        found = outcomes(store, dataset, row["batch"])
+        try:
+            found = outcomes(store, dataset, row["batch"])
+        except (KeyError, TypeError) as exc:  # runs stored by something other than an evaluation
+            print(f"{row['name']} (batch {row['batch']}): stored runs without an evaluation's meta ({exc})",
+                  file=sys.stderr)
+            return 1
         correct = sum(right for _, right in found.values())
-        if len(found) != row["total"] or correct != row["correct"]:
+        if not found or len(found) != row["total"] or correct != row.get("correct"):
             print(f"{row['name']} (batch {row['batch']}): the store holds {correct} correct of {len(found)}, "
                   f"the file says {row['correct']} of {row['total']}", file=sys.stderr)
             return 1

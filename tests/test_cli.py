@@ -215,7 +215,8 @@ def test_eval_compares_members_with_the_protocols_and_stores_every_run(invoke, t
     assert "cascade @ 0.6" in table and ("better together:" in table or "no protocol beat the best member" in table)
 
 
-@pytest.mark.parametrize("seeds", ["0,x", "1,1", ",", "1,,2", "-1", str(2 ** 63), "99999999999999999999999"])
+@pytest.mark.parametrize("seeds", ["0,x", "1,1", ",", "1,,2", "-1", str(2 ** 63), "99999999999999999999999",
+                                   "1_000", "\u0663", "+4", "0,01", " 1"])
 def test_eval_refuses_bad_seeds(invoke, seeds):
     result = invoke("eval", "digits-ensemble", "--seeds", seeds)
     assert result.exit_code == 2 and "Invalid value for '--seeds'" in result.output
@@ -224,6 +225,12 @@ def test_eval_refuses_bad_seeds(invoke, seeds):
 def test_eval_checks_where_it_will_save_before_it_runs(invoke, tmp_path):
     result = invoke("eval", "digits-ensemble", "--save", tmp_path / "no-such-folder" / "x.json")
     assert result.exit_code == 2 and "does not exist" in result.output
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone" / "x.json")
+    result = invoke("eval", "digits-ensemble", "--save", tmp_path / "dangling")
+    assert result.exit_code == 2 and f"folder '{tmp_path.resolve() / 'gone'}' does not exist" in result.output
+    for name, says in (("", "give a file name"), (tmp_path, "is a directory")):
+        result = invoke("eval", "digits-ensemble", "--save", name)
+        assert result.exit_code == 2 and says in result.output
     assert "no runs stored yet" in invoke("runs", "list").output  # nothing ran
 
 
@@ -257,6 +264,7 @@ def test_runs_list_says_when_filters_match_nothing(invoke, chain_file):
     invoke("run", chain_file, "--input", "x")
     assert invoke("runs", "list", "--batch", "nope").output.strip() == "no stored run matches these filters"
     assert invoke("runs", "list", "--status", "running").output.strip() == "no stored run matches these filters"
+    assert invoke("runs", "list", "--batch", "").exit_code == 2  # not "every batch"
 
 
 def test_json_listings_are_json_when_empty(invoke):

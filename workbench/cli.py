@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -111,10 +112,10 @@ def _run_dataset(engine, net, limit, concurrency, as_json):
 def _seed_list(ctx, param, value: str | None) -> list[int] | None:
     if value is None:
         return None
-    try:
-        seeds = [int(part) for part in value.split(",")]
-    except ValueError:
-        raise click.BadParameter(f"{value!r}: give whole numbers separated by commas, e.g. 0,1,2") from None
+    parts = value.split(",")
+    if not all(re.fullmatch(r"0|[1-9][0-9]*", part) for part in parts):
+        raise click.BadParameter(f"{value!r}: give whole numbers separated by commas, e.g. 0,1,2")
+    seeds = [int(part) for part in parts]
     if len(set(seeds)) != len(seeds):
         raise click.BadParameter(f"{value!r}: give different seeds, e.g. 0,1,2")
     if not all(0 <= seed < 2 ** 63 for seed in seeds):  # what torch's and MLX's generators take
@@ -124,8 +125,13 @@ def _seed_list(ctx, param, value: str | None) -> list[int] | None:
 
 def _save_path(ctx, param, value: str | None) -> str | None:
     """Check --save before an evaluation that may take an hour, not after it."""
-    if value is not None and not Path(value).expanduser().resolve().parent.is_dir():
-        raise click.BadParameter(f"{value!r}: folder {str(Path(value).parent)!r} does not exist")
+    if value is None:
+        return None
+    folder = Path(value).expanduser().resolve().parent
+    if not value.strip():
+        raise click.BadParameter(f"{value!r}: give a file name, e.g. results.json")
+    if not folder.is_dir():
+        raise click.BadParameter(f"{value!r}: folder {str(folder)!r} does not exist")
     return value
 
 
@@ -281,6 +287,8 @@ def runs_list(limit, network, status, batch, as_json):
     """List the latest runs, newest first."""
     from workbench.console import summary, table, when
 
+    if batch is not None and not batch.strip():
+        raise click.BadParameter("give a batch id (`workbench eval --json` shows each row's)", param_hint="--batch")
     records = _store().runs(limit=limit, network=network, status=status, batch=batch)
     if as_json:
         return dump([r.to_dict() for r in records])

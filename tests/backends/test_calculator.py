@@ -49,6 +49,12 @@ def ask(text):
     ("(" * 60 + "1 + 1" + ")" * 60, "(" * 60 + "1 + 1" + ")" * 60 + " = 2"),
     ("Convert 180 degrees to radians", "180 degrees = 3.141592654 radians"),  # no 50-place pi
     ("What is 1 / 8?", "1 / 8 = 0.125"),
+    ("What is the difference between 3 and 10?", "10 - 3 = 7"),  # a difference between is never negative
+    ("What does 7 + 5 equal?", "7 + 5 = 12"),
+    ("How many grams are in 1 Mg?", "1 Mg = 1000000 grams"),  # a megagram, not a milligram
+    ("How many grams are in 1 mg?", "1 mg = 0.001 grams"),
+    ("How many months are in 2 years?", "2 years = 24 months"),
+    ("How many Kilometers is 5000 meters?", "5000 meters = 5 Kilometers"),
 ])
 def test_answers_exactly_with_full_confidence(question, answer):
     out = ask(question)
@@ -72,8 +78,9 @@ def test_answers_exactly_with_full_confidence(question, answer):
     ("What is 1.2.3 + 4?", "cannot read '1.2.3' as a number"),
     ("2024-12-04", "cannot read '04' as a number"),
     ("3x4", "cannot read '3x4' as a number"),
-    ("call 555-1234", "'555-1234' may be a phone number"),
-    ("It takes 3-5 days", "'3-5' may be a phone number"),
+    ("555-1234", "'555-1234' may be a phone number"),
+    ("call 555-1234", "the request says more than '555-1234' (call)"),
+    ("It takes 3-5 days", "the request says more than '3-5' (it takes days)"),
     ("1 + 1\u200b + 1", "cannot read the character U+200B"),
     ("What is 5\u00b2 + 1?", "cannot read the character U+00B2"),
     ("x - 1 + 2", "cannot read '1 + 2' apart from the operators"),
@@ -83,6 +90,35 @@ def test_answers_exactly_with_full_confidence(question, answer):
     ("What is 2 to the power of 3 plus 1?", "the request holds numbers besides '3 + 1' (2)"),
     ("add 3 and 4, then 5", "the request holds numbers besides 'add 3 and 4' (5)"),
     ("How many grams are in 2 kilograms and 3 pounds?", "the request holds numbers besides"),
+    # ... and every word: one that is no part of a question's frame changes the question
+    ("What happened on 1969-7-20?", "the request says more than '1969-7-20' (happened on)"),
+    ("What is the area code of 555-1234?", "the request says more than '555-1234' (area code)"),
+    ("What is sqrt(16 + 9)?", "the request says more than '(16 + 9)' (sqrt)"),
+    ("What is the absolute value of 3 - 5?", "the request says more than '3 - 5' (absolute)"),
+    ("What is twice 3 + 4?", "the request says more than '3 + 4' (twice)"),
+    ("What is negative 3 + 4?", "the request says more than '3 + 4' (negative)"),
+    ("What is half of 10 + 4?", "the request says more than '10 + 4' (half)"),
+    ("What is 10 + 5 squared?", "the request says more than '10 + 5' (squared)"),
+    ("What is 50 + 20 percent?", "the request says more than '50 + 20' (percent)"),
+    ("What is 7 / 2 rounded down?", "the request says more than '7 / 2' (rounded down)"),
+    ("What is 10 + 5 in binary?", "the request says more than '10 + 5' (in binary)"),
+    ("What is 10 + 5 minutes in seconds?", "the request says more than '10 + 5' (minutes in seconds)"),
+    ("Is 10 - 3 even?", "the request says more than '10 - 3' (even)"),
+    ("What is 2 + 2 and what is the capital of France?", "the request says more than '2 + 2' (and capital france)"),
+    ("How many meters are in a km and how many feet are in a mile?", "the request says more than"),
+    ("How many meters are in 3 km/h?", "the request says more than 'how many meters are in 3 km' (/h)"),
+    ("How many minutes are in an hour and a half?", "the request says more than"),
+    ("How many hours are in a day on Mars?", "the request says more than"),
+    ("How many centimeters are in a meter cubed?", "the request says more than"),
+    # units: symbols keep their case, and what has no single definition is declined
+    ("How many joules are in 1 Cal?", "cannot tell which unit 'Cal' is"),
+    ("How many acres are in a square mile?", "'acres' has more than one definition"),
+    ("How many days are in a month?", "a month has no fixed length in days"),
+    ("How many weeks are in a year?", "a year has no fixed length in weeks"),
+    ("Convert -500 kelvin to celsius", "-500 kelvin is below absolute zero"),
+    ("How many kelvin are in -300 celsius?", "-300 celsius is below absolute zero"),
+    ("How many percent are in 3 decibels?", "cannot convert decibels to percent exactly"),
+    ("How many decibels are in 2 nepers?", "cannot convert"),
     # statements are no conversion requests, and English words no units
     ("There are 3 days in a week", "no arithmetic or unit conversion found"),
     ("There are 100 centimeters in a meter", "no arithmetic or unit conversion found"),

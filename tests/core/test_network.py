@@ -305,6 +305,8 @@ def test_weights_must_weigh_feeders_and_not_all_be_zero():
         weighted_vote({"a": 1, "bogus": 2}).validate()
     with pytest.raises(NetworkError, match="combine: weights are all zero"):
         weighted_vote({"a": 0, "b": 0.0}).validate()
+    with pytest.raises(NetworkError, match="combine: weights must be ≥ 0, not -1"):
+        weighted_vote({"a": -1, "b": 0.5}).validate()
 
 
 @pytest.mark.parametrize("threshold", [7, -0.1, "high", True, float("nan")])

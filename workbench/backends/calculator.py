@@ -25,7 +25,12 @@ cascade passes it on to a language model:
 - every number-like token — a run of letters, digits, dots and commas that holds a digit — must be a plain
   number (``12``, ``-3``, ``0.5``, ``1,250``), or the request is refused: ``1e5``, ``0x10``, ``2,5``,
   ``1.2.3``, ``3rd``, ``04`` (a date or time);
-- the numbers read must be all the request's numbers (in "20% of 50 + 1", ``50 + 1`` is not the question);
+- what it reads must be the whole request: no other number (in "20% of 50 + 1", ``50 + 1`` is not the
+  question) and no word beyond a question's frame (what, is, the value of, calculate, please, ...), so
+  ``sqrt(16 + 9)``, "twice 3 + 4", "is 10 - 3 even", "3 km/h" and "2 + 2 and the capital of France" are declined;
+- unit symbols keep their case (``Mg`` is a megagram, ``mg`` a milligram; an unknown ``Cal`` is not guessed);
+  units without one definition are declined (a month or a year in days or weeks, pint's survey acre), as are
+  temperatures below absolute zero and logarithmic units (decibels), which cannot be converted exactly;
 - an expression must stand alone: one glued to another operator (``x - 1 + 2``, ``2 + 3 ^ 2``) is refused;
   a minus written between digits without spaces (``555-1234``, ``3-5 days``) is a subtraction only when the
   request asks for a calculation ("what", "how much", "calculate", "compute", "evaluate", "solve", ``=``);
@@ -70,7 +75,8 @@ VERBS = [  # English arithmetic phrasings → (a, b, operator); a and b are the 
     (rf"\bsum of ({NUMBER}) and ({NUMBER})", lambda a, b: f"{a} + {b}"),
     (rf"\bsubtract ({NUMBER}) from ({NUMBER})", lambda a, b: f"{b} - {a}"),
     (rf"\btake ({NUMBER}) (?:away )?from ({NUMBER})", lambda a, b: f"{b} - {a}"),
-    (rf"\bdifference between ({NUMBER}) and ({NUMBER})", lambda a, b: f"{a} - {b}"),
+    (rf"\bdifference between ({NUMBER}) and ({NUMBER})",
+     lambda a, b: f"{a} - {b}" if Fraction(a) >= Fraction(b) else f"{b} - {a}"),  # between 3 and 10 is 7
     (rf"\bmultiply ({NUMBER}) (?:by|and) ({NUMBER})", lambda a, b: f"{a} * {b}"),
     (rf"\bproduct of ({NUMBER}) and ({NUMBER})", lambda a, b: f"{a} * {b}"),
     (rf"\bdivide ({NUMBER}) by ({NUMBER})", lambda a, b: f"{a} / {b}"),
@@ -82,6 +88,10 @@ TOKEN = re.compile(r"[\w.,]*\d[\w.,]*")  # a number-like token: must read as a w
 PLAIN = re.compile(r"(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)?(?:\.\d+)?")
 # a sign directly before a number or "(" (not "x - 1"), then numbers, operators and parentheses
 EXPRESSION = re.compile(r"(?:(?<![\w)])-(?=[\d(]))?[\d.(][\d.\s()+\-*/]*[\d)]")
+CALENDAR = {"month", "year", "decade", "century", "millennium"}  # of no fixed length in days
+AMBIGUOUS = {"acre", "acres"}  # pint's acre is the US survey acre, not the international one
+FRAME = set("what is what's whats how much calculate compute evaluate solve work out please the value of result "
+            "do does you get if when tell me can could equal equals = answer".split())  # words around a sum
 ASKS = re.compile(r"\b(?:what|how much|calculate|compute|evaluate|solve)\b|=")  # 100-37 is then a subtraction
 OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
              ast.USub: operator.neg, ast.UAdd: operator.pos}
@@ -105,14 +115,16 @@ class Calculator(Model):
     def invoke(self, message: Message) -> Message:
         text = message.content if isinstance(message.content, str) else ""
         try:
-            request = _request(text)
-            answer = _convert(request) or _arithmetic(request)
+            request, cased = _request(text)
+            answer = _convert(request, cased) or _arithmetic(request)
         except Unreadable as exc:
             return _refusal(str(exc))
         except ZeroDivisionError:
             return _refusal("cannot compute: division by zero")
         except (SyntaxError, ValueError, ArithmeticError, RecursionError, MemoryError) as exc:
             return _refusal(f"cannot compute: {exc}")
+        except Exception as exc:  # noqa: BLE001 - a tool that cannot compute says so; it never raises
+            return _refusal(f"cannot compute: {type(exc).__name__}: {exc}")
         if answer:
             return Message("text", answer, {"confidence": 1.0})
         return _refusal("no arithmetic or unit conversion found")
@@ -122,8 +134,9 @@ def _refusal(reason: str) -> Message:
     return Message("text", "", {"confidence": 0.0, "reason": reason})
 
 
-def _request(text: str) -> str:
-    """The text normalised for reading, or :class:`Unreadable` (see the module docstring)."""
+def _request(text: str) -> tuple[str, str]:
+    """The text normalised for reading, lower-cased and as cased (unit symbols: Mg is not mg), or
+    :class:`Unreadable` (see the module docstring)."""
     if len(text) > MAX_LENGTH:
         raise Unreadable(f"too long for the calculator (over {MAX_LENGTH} characters)")
     for ch in text:
@@ -131,11 +144,12 @@ def _request(text: str) -> str:
             raise Unreadable(f"cannot read the character U+{ord(ch):04X}")
     text = unicodedata.normalize("NFKC", text)
     text = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)  # ٣ → 3
-    request = " ".join(text.lower().replace("?", " ").replace("!", " ").split()).rstrip(".")
+    cased = " ".join(text.replace("?", " ").replace("!", " ").split()).rstrip(".")
+    request = cased.lower()
     for token in TOKEN.findall(request):
         if not PLAIN.fullmatch(token.rstrip(".,")):
             raise Unreadable(f"cannot read {token.rstrip('.,')!r} as a number")
-    return request
+    return request, cased if len(cased) == len(request) else request
 
 
 def _arithmetic(request: str) -> str | None:
@@ -162,10 +176,13 @@ def _arithmetic(request: str) -> str | None:
 
 
 def _alone(request: str, start: int, end: int, read: str) -> None:
-    """Refuse a request with numbers besides those read: in "20% of 50 + 1", 50 + 1 is not the question."""
-    others, read = re.findall(NUMBER, request[:start] + " " + request[end:]), " ".join(read.split())
-    if others:
+    """Refuse a request that says more than what was read: other numbers ("20% of 50 + 1") or other words
+    than a question's frame ("sqrt(16 + 9)", "is 10 - 3 even", "3 km/h", "2 + 2 and the capital of France")."""
+    rest, read = request[:start] + " " + request[end:], " ".join(read.split())
+    if others := re.findall(NUMBER, rest):
         raise Unreadable(f"the request holds numbers besides {read!r} ({', '.join(others)})")
+    if extra := [w for w in rest.replace(",", " ").split() if w.strip(".") not in FRAME]:
+        raise Unreadable(f"the request says more than {read!r} ({' '.join(extra)})")
 
 
 def _stated(expression: str) -> str:
@@ -183,7 +200,7 @@ def _evaluate(node: ast.AST, source: str) -> Fraction:
     raise ValueError(f"not arithmetic: {ast.unparse(node)!r}")
 
 
-def _convert(request: str) -> str | None:
+def _convert(request: str, cased: str) -> str | None:
     from pint.errors import PintError
 
     for pattern in CONVERSIONS:
@@ -191,12 +208,35 @@ def _convert(request: str) -> str | None:
             continue
         _alone(request, match.start(), match.end(), match.group())
         amount = Fraction(AMOUNTS.get(match["amount"]) or match["amount"].replace(",", ""))
+        written = {g: cased[match.start(g):match.end(g)] for g in ("frm", "to")}
+        frm, to = _unit(written["frm"]), _unit(written["to"])
         try:
-            value = _units().Quantity(amount, match["frm"]).to(match["to"]).magnitude
+            quantity = _units().Quantity(amount, frm)
+            value = quantity.to(to).magnitude
         except PintError:  # not units after all ("how many legs are in 2 spiders"), or not convertible
             continue
-        return f"{_number(amount)} {match['frm']} = {_number(Fraction(value))} {match['to']}"
+        except (TypeError, ValueError):  # logarithmic units (decibels, nepers) take logarithms: not exact
+            raise Unreadable(f"cannot convert {written['frm']} to {written['to']} exactly") from None
+        calendar = {u for u in (frm, to) if _units().get_root_units(u)[1] == _units().get_root_units("second")[1]
+                    and str(_units().parse_units(u)).removesuffix("s") in CALENDAR}
+        if calendar and len(calendar) < 2:  # months in 2 years is exact; days in a month is not
+            raise Unreadable(f"a {calendar.pop()} has no fixed length in {'days' if 'day' in to else to}")
+        if quantity.dimensionality == _units().kelvin.dimensionality and quantity.to("kelvin").magnitude < 0:
+            raise Unreadable(f"{_number(amount)} {match['frm']} is below absolute zero")
+        return f"{_number(amount)} {written['frm']} = {_number(Fraction(value))} {written['to']}"
     return None
+
+
+def _unit(name: str) -> str:
+    """A unit name for pint: a symbol keeps its case (Mg is a megagram), a word is read in lower case; a
+    symbol pint does not know as written is refused rather than guessed (Cal is no cal)."""
+    if name.lower() in AMBIGUOUS:
+        raise Unreadable(f"{name!r} has more than one definition")
+    if name == name.lower() or name in _units():
+        return name
+    if len(name) <= 3:
+        raise Unreadable(f"cannot tell which unit {name!r} is")
+    return name.lower()
 
 
 @lru_cache(maxsize=1)

@@ -227,7 +227,11 @@ class Network:
             raise NetworkError(f"{node_id}: weights name {', '.join(map(repr, unknown))}, which do not feed it "
                                f"(its inputs: {', '.join(feeders) or 'none'})")
         values = [weights.get(f, 1.0) for f in feeders]
-        if values and all(isinstance(v, (int, float)) for v in values) and sum(values) <= 0:
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            return  # the soft vote itself names a weight that is not a number
+        if any(v < 0 for v in values):
+            raise NetworkError(f"{node_id}: weights must be ≥ 0, not {min(values):g}")
+        if values and sum(values) <= 0:
             raise NetworkError(f"{node_id}: weights are all zero, so no input would count")
 
     def __repr__(self) -> str:
