@@ -116,7 +116,7 @@ def test_a_digit_run_lights_up_the_graph_and_fills_the_trace(app, new_page):
     page.locator(".wb-run button").click()
     page.wait_for_selector(".wb-trace-title .wb-badge-ok")
     rows = page.locator(".wb-steps .tabulator-row")
-    assert rows.count() == 4
+    expect(rows).to_have_count(4)
     steps = {rows.nth(i).locator("[tabulator-field='step']").inner_text() for i in range(4)}
     assert steps == {"cnn", "mlp", "logreg", "vote"}
     expect(page.locator(".wb-steps .tabulator-tableholder")).to_contain_text("majority 9: 3 of 3 votes")
@@ -161,7 +161,7 @@ def test_runs_are_reopened_from_the_history_after_a_restart(app_home, browser, n
         row = page.locator(".wb-history .tabulator-row", has_text=run_id)
         row.locator("[tabulator-field='id']").click()
         page.wait_for_selector(f".wb-trace-title:has-text('Stored run {run_id}')")
-        assert page.locator(".wb-steps .tabulator-row").count() == 4
+        expect(page.locator(".wb-steps .tabulator-row")).to_have_count(4)  # the table may draw after the title
         page.locator(".wb-prev button").click()
         page.wait_for_selector(".react-flow__node.wb-current")
         page.wait_for_selector(".wb-where:has-text('step 3 of 4')")
