@@ -218,7 +218,8 @@ def _convert(request: str, cased: str) -> str | None:
         except (TypeError, ValueError):  # logarithmic units (decibels, nepers) take logarithms: not exact
             raise Unreadable(f"cannot convert {written['frm']} to {written['to']} exactly") from None
         calendar = {u for u in (frm, to) if _units().get_root_units(u)[1] == _units().get_root_units("second")[1]
-                    and str(_units().parse_units(u)).removesuffix("s") in CALENDAR}
+                    and str(_units().parse_units(u)).removesuffix("s") in CALENDAR}  # str() of time units only:
+        # pint cannot print a unit with a fractional power (cubic meters) when it counts in fractions
         if calendar and len(calendar) < 2:  # months in 2 years is exact; days in a month is not
             raise Unreadable(f"a {calendar.pop()} has no fixed length in {'days' if 'day' in to else to}")
         if quantity.dimensionality == _units().kelvin.dimensionality and quantity.to("kelvin").magnitude < 0:
@@ -252,8 +253,8 @@ def _number(value: Fraction) -> str:
         raise Unreadable(f"the result has more than {MAX_DIGITS} digits")
     if value.denominator == 1:
         return str(value.numerator)
-    places = value.denominator.bit_length()  # enough decimal places for any terminating decimal
-    if 10**places % value.denominator == 0 and 10**EXACT_PLACES % value.denominator == 0:
+    if 10**EXACT_PLACES % value.denominator == 0:  # a decimal of at most EXACT_PLACES places
+        places = EXACT_PLACES
         digits = str(abs(value.numerator) * 10**places // value.denominator).rjust(places + 1, "0")
         return f"{'-' if value < 0 else ''}{digits[:-places]}.{digits[-places:]}".rstrip("0")
     with localcontext() as context:  # the integer part in full, 10 significant digits at least
