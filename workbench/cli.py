@@ -114,7 +114,8 @@ def _seed_list(ctx, param, value: str | None) -> list[int] | None:
         return None
     parts = value.split(",")
     if not all(re.fullmatch(r"0|[1-9][0-9]*", part) for part in parts):
-        raise click.BadParameter(f"{value!r}: give whole numbers separated by commas, e.g. 0,1,2")
+        raise click.BadParameter(f"{value!r}: give whole numbers (no signs or leading zeros) separated by commas, "
+                                 "e.g. 0,1,2")
     seeds = [int(part) for part in parts]
     if len(set(seeds)) != len(seeds):
         raise click.BadParameter(f"{value!r}: give different seeds, e.g. 0,1,2")

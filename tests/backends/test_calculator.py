@@ -3,7 +3,7 @@ from fractions import Fraction
 
 import pytest
 
-from workbench import Engine, ModelCard, Network, PythonModel
+from workbench import Engine, ModelCard, Network, PythonModel, Trace
 from workbench.backends.calculator import Calculator, Unreadable, _number
 from workbench.core.messages import Message
 from workbench.data.textsets import check_answer, text_tasks
@@ -160,8 +160,11 @@ def test_a_cascade_takes_the_tool_when_it_computes_and_escalates_when_it_cannot(
     computed = engine.run_sync(net, Message("text", "What is 6 times 7?"))
     assert computed.output.content == "6 * 7 = 42" and computed.output.meta["answered_by"] == "calculator"
     assert computed.steps["calculator"].status == "ok" and "fallback" not in computed.steps
-    escalated = engine.run_sync(net, Message("text", "Who wrote Hamlet?"))
+    trace = Trace()
+    escalated = engine.run_sync(net, Message("text", "Who wrote Hamlet?"), sinks=[trace])
     assert escalated.output.meta["answered_by"] == "fallback"
+    assert [e.decision for e in trace if e.type == "decision"][0] == \
+        "escalated: confidence 0.00 < 0.50 (calculator: no arithmetic or unit conversion found), cost so far 0.01"
     assert escalated.output.content == "echo: Who wrote Hamlet?"
 
 

@@ -301,7 +301,7 @@ def weighted_vote(weights) -> Network:
 def test_weights_must_weigh_feeders_and_not_all_be_zero():
     assert weighted_vote({"a": 0.7, "b": 0.3}).validate()
     assert weighted_vote({"a": 0}).validate()  # b keeps its default weight 1
-    with pytest.raises(NetworkError, match=r"combine: weights name 'bogus', which do not feed it \(its inputs: a, b\)"):
+    with pytest.raises(NetworkError, match=r"combine: weights name 'bogus', which does not feed it \(its inputs: a, b\)"):
         weighted_vote({"a": 1, "bogus": 2}).validate()
     with pytest.raises(NetworkError, match="combine: weights are all zero"):
         weighted_vote({"a": 0, "b": 0.0}).validate()

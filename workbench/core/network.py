@@ -224,7 +224,8 @@ class Network:
         feeders = self.predecessors(node_id)
         unknown = sorted(set(map(str, weights)) - set(feeders))
         if unknown:
-            raise NetworkError(f"{node_id}: weights name {', '.join(map(repr, unknown))}, which do not feed it "
+            raise NetworkError(f"{node_id}: weights name {', '.join(map(repr, unknown))}, which "
+                               f"{'does' if len(unknown) == 1 else 'do'} not feed it "
                                f"(its inputs: {', '.join(feeders) or 'none'})")
         values = [weights.get(f, 1.0) for f in feeders]
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):

@@ -7,7 +7,8 @@ Contract:
   ``meta["confidence"]`` when a model gives one, else the probability of the chosen label;
 - a member that fails, or whose confidence is not a finite number, is escalated past;
 - the last member's answer is kept whatever its confidence;
-- decisions: ``escalated: confidence 0.41 < 0.60 (logreg), cost so far 0.64`` and
+- decisions: ``escalated: confidence 0.41 < 0.60 (logreg), cost so far 0.64`` (with the model's
+  ``meta["reason"]`` when it gives one: ``(calculator: cannot compute: division by zero)``) and
   ``accepted mlp: confidence 0.93 ≥ 0.60, cost 5.34``;
 - output: the accepted message, with ``meta["answered_by"]`` and ``meta["cost"]`` (summed card cost).
 """
@@ -54,5 +55,6 @@ async def execute(ctx: RunContext) -> Message | None:
             ctx.decide(f"accepted {node}: {stated}{verdict}, cost {ctx.cost:g}", node)
             return Message(answer.kind, answer.content, {**answer.meta, "answered_by": node, "cost": ctx.cost})
         reason = "no finite confidence" if math.isnan(score) else f"confidence {score:.2f} < {threshold:.2f}"
-        ctx.decide(f"escalated: {reason} ({node}), cost so far {ctx.cost:g}", node)
+        said = f": {answer.meta['reason']}" if answer.meta.get("reason") else ""  # a tool says why it declined
+        ctx.decide(f"escalated: {reason} ({node}{said}), cost so far {ctx.cost:g}", node)
     return None
